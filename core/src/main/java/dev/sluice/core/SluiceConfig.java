@@ -1,0 +1,132 @@
+package dev.sluice.core;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Where Sluice finds Kafka and Redis and how it names things there; validated when built.
+ *
+ * @param kafkaBootstrapServers {@code host:port[,host:port...]}
+ * @param redisUri {@code redis://[user:password@]host:port[/db]} or {@code rediss://...}
+ * @param bucketHorizon how far ahead one acquisition may reserve token slots (0 to 1 s)
+ */
+public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics topics, RedisKeys keys,
+                           Duration bucketHorizon) {
+
+    public static final String ENV_KAFKA = "KAFKA_BOOTSTRAP_SERVERS";
+    public static final String ENV_REDIS = "REDIS_URL";
+    public static final String ENV_TOPIC_PREFIX = "SLUICE_TOPIC_PREFIX";
+    public static final String ENV_KEY_PREFIX = "SLUICE_KEY_PREFIX";
+    public static final String ENV_BUCKET_HORIZON_MS = "SLUICE_BUCKET_HORIZON_MS";
+
+    public static final String DEFAULT_KAFKA = "localhost:9092";
+    public static final String DEFAULT_REDIS = "redis://localhost:6379";
+    public static final Duration DEFAULT_BUCKET_HORIZON = Duration.ofMillis(50);
+    private static final Duration MAX_BUCKET_HORIZON = Duration.ofSeconds(1);
+
+    public SluiceConfig {
+        Objects.requireNonNull(topics, "topics");
+        Objects.requireNonNull(keys, "keys");
+        Objects.requireNonNull(bucketHorizon, "bucketHorizon");
+        kafkaBootstrapServers = validateBootstrap(kafkaBootstrapServers);
+        validateRedisUri(redisUri);
+        if (bucketHorizon.isNegative() || bucketHorizon.compareTo(MAX_BUCKET_HORIZON) > 0) {
+            throw new IllegalArgumentException("the bucket horizon must be between 0 and 1000 ms, got "
+                    + bucketHorizon.toMillis() + " ms");
+        }
+    }
+
+    /** The defaults of the embedded stack: Kafka at localhost:9092, Redis at localhost:6379. */
+    public static SluiceConfig defaults() {
+        return fromEnvironment(Map.of());
+    }
+
+    /**
+     * Reads {@value #ENV_KAFKA}, {@value #ENV_REDIS}, {@value #ENV_TOPIC_PREFIX}, {@value #ENV_KEY_PREFIX}
+     * and {@value #ENV_BUCKET_HORIZON_MS}; unset or blank variables take their defaults.
+     *
+     * @throws IllegalArgumentException naming the variable whose value is wrong
+     */
+    public static SluiceConfig fromEnvironment(Map<String, String> env) {
+        String kafka = value(env, ENV_KAFKA, DEFAULT_KAFKA);
+        String redis = value(env, ENV_REDIS, DEFAULT_REDIS);
+        String topicPrefix = value(env, ENV_TOPIC_PREFIX, Topics.DEFAULT_PREFIX);
+        String keyPrefix = value(env, ENV_KEY_PREFIX, RedisKeys.DEFAULT_PREFIX);
+        String horizon = value(env, ENV_BUCKET_HORIZON_MS, String.valueOf(DEFAULT_BUCKET_HORIZON.toMillis()));
+        try {
+            return new SluiceConfig(kafka, parseUri(redis), new Topics(topicPrefix), new RedisKeys(keyPrefix),
+                    Duration.ofMillis(parseMillis(horizon)));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(culprit(e.getMessage()) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String culprit(String message) {
+        if (message.contains("bootstrap")) {
+            return ENV_KAFKA;
+        }
+        if (message.contains("Redis URL")) {
+            return ENV_REDIS;
+        }
+        if (message.contains("topic prefix")) {
+            return ENV_TOPIC_PREFIX;
+        }
+        if (message.contains("key prefix")) {
+            return ENV_KEY_PREFIX;
+        }
+        return ENV_BUCKET_HORIZON_MS;
+    }
+
+    private static String value(Map<String, String> env, String name, String fallback) {
+        String value = env.get(name);
+        return value == null || value.isBlank() ? fallback : value.strip();
+    }
+
+    private static long parseMillis(String text) {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("the bucket horizon must be a whole number of milliseconds, got \""
+                    + text + "\"");
+        }
+    }
+
+    private static URI parseUri(String text) {
+        try {
+            return new URI(text);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("the Redis URL \"" + text + "\" is not a URI: " + e.getReason());
+        }
+    }
+
+    private static String validateBootstrap(String servers) {
+        if (servers == null || servers.isBlank()) {
+            throw new IllegalArgumentException("the Kafka bootstrap servers are empty; expected host:port[,host:port]");
+        }
+        for (String server : servers.split(",")) {
+            String s = server.strip();
+            int colon = s.lastIndexOf(':');
+            if (colon <= 0 || colon == s.length() - 1 || !s.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+                throw new IllegalArgumentException("the Kafka bootstrap server \"" + s
+                        + "\" is not host:port (e.g. localhost:9092)");
+            }
+        }
+        return servers.strip();
+    }
+
+    private static void validateRedisUri(URI uri) {
+        Objects.requireNonNull(uri, "redisUri");
+        String scheme = uri.getScheme();
+        if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
+            throw new IllegalArgumentException("the Redis URL \"" + uri
+                    + "\" must start with redis:// or rediss:// (e.g. redis://localhost:6379)");
+        }
+        if (uri.getHost() == null || uri.getPort() < 0) {
+            throw new IllegalArgumentException("the Redis URL \"" + uri + "\" needs a host and a port"
+                    + " (e.g. redis://localhost:6379)");
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.sluice.core.redis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Objects;
+
+/**
+ * One of the Lua scripts shipped in the {@code sluice-lua} artifact, with the SHA-1 by which Redis
+ * knows it once loaded.
+ */
+public record LuaScript(String name, String source, String sha1) {
+
+    private static final String RESOURCE_DIRECTORY = "/dev/sluice/lua/";
+
+    public static final LuaScript ACQUIRE = load("acquire");
+    public static final LuaScript STATUS = load("status");
+    public static final LuaScript QUEUE_CREATE = load("queue_create");
+    public static final LuaScript QUEUE_UPDATE = load("queue_update");
+    public static final LuaScript QUEUE_DELETE = load("queue_delete");
+
+    public LuaScript {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(sha1, "sha1");
+    }
+
+    /** Reads {@code dev/sluice/lua/<name>.lua} from the classpath. */
+    public static LuaScript load(String name) {
+        String resource = RESOURCE_DIRECTORY + name + ".lua";
+        try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("Lua script " + resource + " is not on the classpath;"
+                        + " is the sluice-lua artifact missing?");
+            }
+            String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new LuaScript(name, source, sha1Hex(source));
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read " + resource, e);
+        }
+    }
+
+    private static String sha1Hex(String source) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required of every JVM", e);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.sluice.core.redis;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.RedisKeys;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * The per-queue token buckets, kept in Redis and changed only by the Lua scripts
+ * {@code acquire.lua} and read by {@code status.lua}, so that every gate instance shares one limit.
+ *
+ * <p>Each call is one atomic script run on Redis's clock. The rate and burst are read from the queue's
+ * metadata in the same run, so an update applies to the next acquisition.
+ *
+ * <p>Thread-safe when the {@link UnifiedJedis} is.
+ */
+public final class TokenBucket {
+
+    /** The most tokens one call may ask for; the script clamps to it as well. */
+    public static final int MAX_BATCH = 10_000;
+
+    private final ScriptRunner scripts;
+    private final RedisKeys keys;
+    private final String horizonMicros;
+
+    /**
+     * @param horizon how far ahead of now one call may reserve token slots; {@link Duration#ZERO} grants
+     *     only tokens that are due now
+     */
+    public TokenBucket(UnifiedJedis redis, RedisKeys keys, Duration horizon) {
+        this(new ScriptRunner(redis), keys, horizon);
+    }
+
+    public TokenBucket(ScriptRunner scripts, RedisKeys keys, Duration horizon) {
+        this.scripts = Objects.requireNonNull(scripts, "scripts");
+        this.keys = Objects.requireNonNull(keys, "keys");
+        Objects.requireNonNull(horizon, "horizon");
+        if (horizon.isNegative() || horizon.compareTo(Duration.ofSeconds(1)) > 0) {
+            throw new IllegalArgumentException("the horizon must be between 0 and 1 s, got " + horizon);
+        }
+        this.horizonMicros = String.valueOf(horizon.toNanos() / 1_000);
+    }
+
+    /**
+     * Takes up to {@code max} tokens.
+     *
+     * @param max 0 to {@value #MAX_BATCH}; 0 only asks when the next token is due
+     */
+    public Acquisition acquire(QueueName queue, int max) {
+        if (max < 0 || max > MAX_BATCH) {
+            throw new IllegalArgumentException("max must be between 0 and " + MAX_BATCH + ", got " + max);
+        }
+        List<?> reply = (List<?>) scripts.run(LuaScript.ACQUIRE,
+                List.of(keys.meta(queue), keys.bucket(queue)),
+                List.of(String.valueOf(max), horizonMicros));
+        Acquisition.Outcome outcome = switch ((int) number(reply, 0)) {
+            case 0 -> Acquisition.Outcome.OK;
+            case 1 -> Acquisition.Outcome.UNKNOWN_QUEUE;
+            case 2 -> Acquisition.Outcome.INACTIVE;
+            default -> throw new IllegalStateException("acquire.lua returned status " + reply.get(0));
+        };
+        int granted = (int) number(reply, 1);
+        long[] slots = new long[granted];
+        for (int i = 0; i < granted; i++) {
+            slots[i] = number(reply, 4 + i);
+        }
+        return new Acquisition(outcome, number(reply, 2), number(reply, 3), slots);
+    }
+
+    /**
+     * Reads the bucket without taking a token.
+     *
+     * @throws UnknownQueueException when the queue does not exist
+     */
+    public BucketStatus status(QueueName queue) {
+        List<?> reply = (List<?>) scripts.run(LuaScript.STATUS,
+                List.of(keys.meta(queue), keys.bucket(queue)), List.of());
+        long status = number(reply, 0);
+        if (status == 1) {
+            throw new UnknownQueueException(queue);
+        }
+        long permits = number(reply, 3);
+        long periodMicros = number(reply, 4);
+        return new BucketStatus(queue, number(reply, 1), number(reply, 2),
+                permits * 1_000_000.0 / periodMicros,
+                Acquisition.toInstant(number(reply, 6)), Acquisition.toInstant(number(reply, 5)), status == 0);
+    }
+
+    private static long number(List<?> reply, int index) {
+        return (Long) reply.get(index);
+    }
+}

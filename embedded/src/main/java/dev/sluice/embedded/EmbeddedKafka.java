@@ -1,0 +1,117 @@
+package dev.sluice.embedded;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka (KRaft, combined broker and controller) running in this JVM, built from
+ * Apache Kafka's own server classes through its test kit.
+ *
+ * <p>Settings are those of a local development broker: internal topics at replication factor 1, no
+ * initial rebalance delay, a small log-cleaner buffer, and auto topic creation off so that a typo in a
+ * topic name fails instead of silently creating a queue topic.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+    private final KafkaClusterTestKit cluster;
+
+    private EmbeddedKafka(KafkaClusterTestKit cluster) {
+        this.cluster = cluster;
+    }
+
+    /** Starts a broker in a temporary directory that is deleted on close. */
+    public static EmbeddedKafka start() {
+        return start(null);
+    }
+
+    /**
+     * Starts a broker.
+     *
+     * @param dataDirectory where the broker keeps its logs and metadata, kept after close so that a
+     *     restart finds its topics again; {@code null} for a temporary directory deleted on close
+     */
+    public static EmbeddedKafka start(Path dataDirectory) {
+        long started = System.nanoTime();
+        TestKitNodes.Builder nodes = new TestKitNodes.Builder()
+                .setCombined(true)
+                .setNumBrokerNodes(1)
+                .setNumControllerNodes(1);
+        if (dataDirectory != null) {
+            nodes.setBaseDirectory(dataDirectory);
+        }
+        KafkaClusterTestKit cluster = null;
+        try {
+            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes.build())
+                    .setDeleteOnClose(dataDirectory == null);
+            brokerConfig().forEach(builder::setConfigProp);
+            cluster = builder.build();
+            cluster.format();
+            cluster.startup();
+            cluster.waitForReadyBrokers();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(cluster);
+            throw new IllegalStateException("interrupted while starting the embedded Kafka broker", e);
+        } catch (Exception e) {
+            closeQuietly(cluster);
+            throw new IllegalStateException("the embedded Kafka broker did not start: " + e.getMessage(), e);
+        }
+        EmbeddedKafka kafka = new EmbeddedKafka(cluster);
+        LOG.info("Embedded Kafka broker ready at {} in {} ms",
+                kafka.bootstrapServers(), (System.nanoTime() - started) / 1_000_000);
+        return kafka;
+    }
+
+    static Map<String, Object> brokerConfig() {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("auto.create.topics.enable", "false");
+        config.put("offsets.topic.replication.factor", "1");
+        config.put("offsets.topic.num.partitions", "5");
+        config.put("transaction.state.log.replication.factor", "1");
+        config.put("transaction.state.log.min.isr", "1");
+        config.put("transaction.state.log.num.partitions", "5");
+        config.put("share.coordinator.state.topic.replication.factor", "1");
+        config.put("share.coordinator.state.topic.min.isr", "1");
+        config.put("group.initial.rebalance.delay.ms", "0");
+        config.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
+        return config;
+    }
+
+    /** The {@code bootstrap.servers} value for clients of this broker. */
+    public String bootstrapServers() {
+        return cluster.bootstrapServers();
+    }
+
+    @Override
+    public void close() {
+        try {
+            cluster.close();
+        } catch (Exception e) {
+            LOG.warn("Embedded Kafka broker did not close cleanly: {}", e.toString());
+        }
+    }
+
+    private static void closeQuietly(KafkaClusterTestKit cluster) {
+        if (cluster == null) {
+            return;
+        }
+        try {
+            cluster.close();
+        } catch (Exception ignored) {
+            // already failing; the original error is the one worth reporting
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "EmbeddedKafka[" + Objects.toString(cluster.bootstrapServers()) + "]";
+    }
+}
