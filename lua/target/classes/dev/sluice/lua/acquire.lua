@@ -1,4 +1,4 @@
--- Sluice token bucket: acquire up to ARGV[1] tokens for one queue.
+-- Sluice token bucket: acquire up to ARGV[1] tokens for one queue. Needs bucket.lua before it.
 --
 -- KEYS[1]  the queue's meta hash   sluice:{q}:meta   (permits, period_us, burst, state)
 -- KEYS[2]  the queue's bucket hash sluice:{q}:bucket (base, j, n, p)
@@ -10,27 +10,13 @@
 --   slot_i   when token i may be used (microseconds since the epoch, >= now_us)
 --   next_us  the earliest time a further token can be had; -1 when the queue cannot grant
 --
--- The algorithm is GCRA with tolerance (burst - 1) emission intervals, in integer microseconds.
--- The theoretical arrival time (TAT) is kept as a base time plus a token index j; token j of the
--- period that starts at base falls at base + floor(j * period / permits). Because the index wraps
--- every `permits` tokens and the base then moves by exactly one period, fractional intervals such
--- as 3/7s never accumulate rounding: every period holds exactly `permits` slots.
--- Time comes from Redis TIME only.
+-- GCRA with a tolerance of (burst - 1) emission intervals: token j may be used at
+-- slot(base, j - (burst - 1)). Rate, burst and state are read in the same call, so an update
+-- applies to the next acquisition.
 
 local MAX_BATCH = 10000
 
-local function slot(base, j, n, p)
-  local periods = math.floor(j / n)
-  local rem = j - periods * n
-  local q = math.floor(p / n)
-  local r = p - q * n
-  -- rem < n and r < n, so rem * r < n^2 <= 1e12: exact in a double
-  return base + periods * p + rem * q + math.floor(rem * r / n)
-end
-
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-
+local now = redis_now()
 local meta = redis.call('HMGET', KEYS[1], 'permits', 'period_us', 'burst', 'state')
 if not meta[1] then
   return {1, 0, now, -1}
@@ -45,24 +31,11 @@ local b = tonumber(meta[3]) or 1
 local want = math.min(math.max(math.floor(tonumber(ARGV[1]) or 0), 0), MAX_BATCH)
 local horizon = math.max(math.floor(tonumber(ARGV[2]) or 0), 0)
 
-local base, j
-local state = redis.call('HMGET', KEYS[2], 'base', 'j', 'n', 'p')
-if state[1] then
-  base = tonumber(state[1])
-  j = tonumber(state[2])
-  local sn, sp = tonumber(state[3]), tonumber(state[4])
-  if sn ~= n or sp ~= p then
-    -- the rate changed: keep the TAT reached under the old rate, count on from it at the new one
-    base = slot(base, j, sn, sp)
-    j = 0
-  end
-end
-if base == nil or slot(base, j, n, p) < now then
-  base = now
-  j = 0
+local base, j, converted = load_bucket(KEYS[2], n, p, now)
+if base == nil then
+  base, j = now, 0
 end
 
--- token j may be used at slot(base, j - (b - 1)): b - 1 intervals of tolerance
 local result = {0, 0, now, 0}
 local limit = now + horizon
 local granted = 0
@@ -90,7 +63,7 @@ end
 result[2] = granted
 result[4] = nextAt
 
-if granted > 0 then
+if granted > 0 or converted then
   redis.call('HSET', KEYS[2], 'base', base, 'j', j, 'n', n, 'p', p)
   -- once the TAT has passed, a missing bucket means the same as this one: let it expire then
   local tat = slot(base, j, n, p)

@@ -1,4 +1,4 @@
--- Sluice token bucket: read a queue's bucket without changing it.
+-- Sluice token bucket: read a queue's bucket without changing it. Needs bucket.lua before it.
 --
 -- KEYS[1]  the queue's meta hash, KEYS[2] its bucket hash (see acquire.lua)
 --
@@ -8,17 +8,7 @@
 --   capacity the burst
 --   next_us  when the next token is available: now_us when tokens > 0
 
-local function slot(base, j, n, p)
-  local periods = math.floor(j / n)
-  local rem = j - periods * n
-  local q = math.floor(p / n)
-  local r = p - q * n
-  return base + periods * p + rem * q + math.floor(rem * r / n)
-end
-
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-
+local now = redis_now()
 local meta = redis.call('HMGET', KEYS[1], 'permits', 'period_us', 'burst', 'state')
 if not meta[1] then
   return {1, 0, 0, 0, 0, now, -1}
@@ -31,18 +21,8 @@ if meta[4] ~= 'active' then
   status = 2
 end
 
-local base, j
-local state = redis.call('HMGET', KEYS[2], 'base', 'j', 'n', 'p')
-if state[1] then
-  base = tonumber(state[1])
-  j = tonumber(state[2])
-  local sn, sp = tonumber(state[3]), tonumber(state[4])
-  if sn ~= n or sp ~= p then
-    base = slot(base, j, sn, sp)
-    j = 0
-  end
-end
-if base == nil or slot(base, j, n, p) < now then
+local base, j = load_bucket(KEYS[2], n, p, now)
+if base == nil then
   return {status, b, b, n, p, now, now}
 end
 
@@ -56,9 +36,8 @@ while lo < hi do
     hi = mid
   end
 end
-local tokens = lo
 local nextAt = now
-if tokens == 0 then
+if lo == 0 then
   nextAt = slot(base, j - (b - 1), n, p)
 end
-return {status, tokens, b, n, p, now, nextAt}
+return {status, lo, b, n, p, now, nextAt}

@@ -17,8 +17,8 @@ public record LuaScript(String name, String source, String sha1) {
 
     private static final String RESOURCE_DIRECTORY = "/dev/sluice/lua/";
 
-    public static final LuaScript ACQUIRE = load("acquire");
-    public static final LuaScript STATUS = load("status");
+    public static final LuaScript ACQUIRE = load("acquire", "bucket");
+    public static final LuaScript STATUS = load("status", "bucket");
     public static final LuaScript QUEUE_CREATE = load("queue_create");
     public static final LuaScript QUEUE_UPDATE = load("queue_update");
     public static final LuaScript QUEUE_DELETE = load("queue_delete");
@@ -29,16 +29,27 @@ public record LuaScript(String name, String source, String sha1) {
         Objects.requireNonNull(sha1, "sha1");
     }
 
-    /** Reads {@code dev/sluice/lua/<name>.lua} from the classpath. */
-    public static LuaScript load(String name) {
+    /**
+     * Reads {@code dev/sluice/lua/<name>.lua} from the classpath, preceded by the shared parts it
+     * needs (their functions are local to the script, since Redis runs each script on its own).
+     */
+    public static LuaScript load(String name, String... preludes) {
+        StringBuilder source = new StringBuilder();
+        for (String prelude : preludes) {
+            source.append(read(prelude));
+        }
+        source.append(read(name));
+        return new LuaScript(name, source.toString(), sha1Hex(source.toString()));
+    }
+
+    private static String read(String name) {
         String resource = RESOURCE_DIRECTORY + name + ".lua";
         try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("Lua script " + resource + " is not on the classpath;"
                         + " is the sluice-lua artifact missing?");
             }
-            String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return new LuaScript(name, source, sha1Hex(source));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("could not read " + resource, e);
         }

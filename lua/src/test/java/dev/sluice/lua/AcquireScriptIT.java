@@ -1,0 +1,273 @@
+package dev.sluice.lua;
+
+import static dev.sluice.lua.ScriptFixture.maxInAnyWindow;
+import static dev.sluice.lua.ScriptFixture.randomQueue;
+import static dev.sluice.lua.ScriptFixture.sleepMicros;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.sluice.lua.ScriptFixture.Grant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** acquire.lua against a real redis-server. */
+class AcquireScriptIT {
+
+    private static final long SECOND = 1_000_000L;
+    private static ScriptFixture redis;
+
+    @BeforeAll
+    static void connect() {
+        redis = new ScriptFixture();
+    }
+
+    @AfterAll
+    static void disconnect() {
+        redis.close();
+    }
+
+    /** Asks for one token at a time with no horizon, sleeping until the script says the next is due. */
+    private static List<Long> demandContinuously(String queue, long forMicros) {
+        List<Long> slots = new ArrayList<>();
+        long end = System.nanoTime() / 1000 + forMicros;
+        while (System.nanoTime() / 1000 < end) {
+            Grant grant = redis.acquire(queue, 1, 0);
+            assertThat(grant.status()).isZero();
+            slots.addAll(grant.slots());
+            if (grant.granted() == 0) {
+                sleepMicros(Math.min(grant.next() - grant.now(), 50_000));
+            }
+        }
+        return slots;
+    }
+
+    @Test
+    void fivePerSecondReleasesNoMoreThanFivePerWindowAndSpacesThemEvenly() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 5, SECOND, 1);
+
+        List<Long> slots = demandContinuously(queue, 10 * SECOND);
+
+        assertThat(maxInAnyWindow(slots, SECOND)).isLessThanOrEqualTo(5);
+        for (int i = 1; i < slots.size(); i++) {
+            assertThat(slots.get(i) - slots.get(i - 1)).isGreaterThanOrEqualTo(200_000 - 1_000);
+        }
+        assertThat(slots).hasSizeGreaterThanOrEqualTo(49);
+    }
+
+    @Test
+    void twentyThousandPerSecondReservesSlotsAheadInBatches() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 20_000, SECOND, 1);
+        List<Long> slots = new ArrayList<>();
+        int calls = 0;
+        long end = System.nanoTime() / 1000 + 3 * SECOND;
+        while (System.nanoTime() / 1000 < end) {
+            Grant grant = redis.acquire(queue, 10_000, 50_000);
+            calls++;
+            slots.addAll(grant.slots());
+            // a caller releases at the slots; the next call is worth making when the reserved ones are used
+            sleepMicros(grant.next() - grant.now() - 50_000);
+        }
+
+        assertThat(maxInAnyWindow(slots, SECOND)).isLessThanOrEqualTo(20_000);
+        assertThat(slots).hasSizeGreaterThanOrEqualTo(50_000);
+        assertThat((double) calls / slots.size()).isLessThan(1.0 / 20);
+        for (int i = 1; i < slots.size(); i++) {
+            assertThat(slots.get(i) - slots.get(i - 1)).isGreaterThanOrEqualTo(50);
+        }
+    }
+
+    @Test
+    void fractionalRateKeepsItsScheduleOverManyPeriods() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 3, 7 * SECOND, 1);
+        List<Long> slots = new ArrayList<>();
+        // reserve 100 periods ahead in small calls, so the stored state is carried between calls
+        while (slots.size() < 300) {
+            slots.addAll(redis.acquire(queue, 7, 1_000 * SECOND).slots());
+        }
+
+        long first = slots.get(0);
+        for (int k = 0; k < 300; k++) {
+            assertThat(slots.get(k) - first).as("slot %d", k).isEqualTo(k * 7 * SECOND / 3);
+        }
+        assertThat(slots.get(299) - slots.get(296)).isEqualTo(7 * SECOND);
+        assertThat(maxInAnyWindow(slots, 7 * SECOND)).isEqualTo(3);
+    }
+
+    @Test
+    void onePerHourGrantsAtOnceThenWaitsAnHour() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 1, 3600 * SECOND, 1);
+
+        Grant first = redis.acquire(queue, 5, 50_000);
+        Grant second = redis.acquire(queue, 5, 50_000);
+
+        assertThat(first.granted()).isEqualTo(1);
+        assertThat(first.slots().get(0)).isEqualTo(first.now());
+        assertThat(second.granted()).isZero();
+        assertThat(second.next() - first.slots().get(0)).isCloseTo(3600 * SECOND, within(1_000L));
+        assertThat(second.next() - second.now()).isCloseTo(3600 * SECOND, within(1_000L));
+    }
+
+    @Test
+    void burstAllowsAtMostPermitsPlusBurstMinusOnePerWindow() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 10, SECOND, 5);
+
+        Grant opening = redis.acquire(queue, 100, 0);
+        List<Long> slots = new ArrayList<>(opening.slots());
+        slots.addAll(demandContinuously(queue, 3 * SECOND));
+        Collections.sort(slots);
+
+        assertThat(opening.granted()).isEqualTo(5);
+        assertThat(maxInAnyWindow(slots, SECOND)).isLessThanOrEqualTo(10 + 5 - 1);
+        assertThat(slots).hasSizeGreaterThanOrEqualTo(5 + 29);
+    }
+
+    @Test
+    void burstIsExactWhenSlotsAreReservedAhead() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 4, 2 * SECOND, 3);
+
+        List<Long> slots = redis.acquire(queue, 200, 1_000 * SECOND).slots();
+
+        assertThat(slots).hasSize(200);
+        assertThat(slots.subList(0, 3)).containsOnly(slots.get(0));
+        assertThat(maxInAnyWindow(slots, 2 * SECOND)).isEqualTo(4 + 3 - 1);
+    }
+
+    @Test
+    void eightClientsTogetherNeverExceedTheLimit() throws Exception {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 20, SECOND, 1);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<List<Long>>> results = new ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                results.add(pool.submit(() -> {
+                    try (ScriptFixture own = new ScriptFixture()) {
+                        List<Long> mine = new ArrayList<>();
+                        long end = System.nanoTime() / 1000 + 3 * SECOND;
+                        while (System.nanoTime() / 1000 < end) {
+                            Grant grant = own.acquire(queue, 1, 0);
+                            mine.addAll(grant.slots());
+                            if (grant.granted() == 0) {
+                                sleepMicros(Math.min(grant.next() - grant.now(), 2_000));
+                            }
+                        }
+                        return mine;
+                    }
+                }));
+            }
+            List<Long> all = new ArrayList<>();
+            for (Future<List<Long>> result : results) {
+                all.addAll(result.get(30, TimeUnit.SECONDS));
+            }
+            Collections.sort(all);
+
+            assertThat(maxInAnyWindow(all, SECOND)).isLessThanOrEqualTo(20);
+            assertThat(all).hasSizeGreaterThanOrEqualTo(59);
+            assertThat(all).doesNotHaveDuplicates();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void rateUpdateTakesEffectAtTheNextCall() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 1, 10 * SECOND, 1);
+        Grant slow = redis.acquire(queue, 1, 0);
+        assertThat(redis.acquire(queue, 1, 0).next() - slow.now()).isCloseTo(10 * SECOND, within(1_000L));
+
+        redis.redis.hset(ScriptFixture.meta(queue), "permits", "10");
+        redis.redis.hset(ScriptFixture.meta(queue), "period_us", String.valueOf(SECOND));
+        Grant fast = redis.acquire(queue, 1, 0);
+
+        // what is left of the 10 s debt, counted in tokens, is worth 100 times less at 10/1s
+        long debtAtOldRate = slow.now() + 10 * SECOND - fast.now();
+        assertThat(fast.next() - fast.now()).isCloseTo(debtAtOldRate / 100, within(1_000L));
+        assertThat(fast.next() - fast.now()).isLessThanOrEqualTo(100_000L);
+        sleepMicros(fast.next() - fast.now() + 1_000);
+        assertThat(redis.acquire(queue, 1, 0).granted()).isEqualTo(1);
+    }
+
+    @Test
+    void slowingDownAppliesTheNewIntervalToTheOutstandingDebt() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 10, SECOND, 1);
+        Grant fast = redis.acquire(queue, 1, 0);
+
+        redis.redis.hset(ScriptFixture.meta(queue), "permits", "1");
+        redis.redis.hset(ScriptFixture.meta(queue), "period_us", String.valueOf(60 * SECOND));
+        Grant slow = redis.acquire(queue, 1, 0);
+
+        // what was left of 100 ms at 10/1s, counted in tokens, is worth 600 times more at 1/60s
+        assertThat(slow.granted()).isZero();
+        assertThat(slow.next() - slow.now()).isCloseTo((fast.next() - slow.now()) * 600, within(1_000L));
+        assertThat(slow.next() - slow.now()).isBetween(SECOND, 60 * SECOND);
+    }
+
+    @Test
+    void inactiveAndUnknownQueuesGetNothing() {
+        String inactive = randomQueue();
+        redis.defineQueue(inactive, 100, SECOND, 10);
+        redis.redis.hset(ScriptFixture.meta(inactive), "state", "inactive");
+
+        Grant paused = redis.acquire(inactive, 10, 50_000);
+        Grant unknown = redis.acquire(randomQueue(), 10, 50_000);
+
+        assertThat(paused.status()).isEqualTo(2);
+        assertThat(paused.granted()).isZero();
+        assertThat(paused.next()).isEqualTo(-1);
+        assertThat(unknown.status()).isEqualTo(1);
+        assertThat(unknown.granted()).isZero();
+        assertThat(redis.redis.exists(ScriptFixture.bucket(inactive))).isFalse();
+    }
+
+    @Test
+    void reactivatedQueueStartsWithoutABacklogOfTokens() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 2, SECOND, 1);
+        redis.redis.hset(ScriptFixture.meta(queue), "state", "inactive");
+        redis.acquire(queue, 10, 0);
+        sleepMicros(1_100_000);
+        redis.redis.hset(ScriptFixture.meta(queue), "state", "active");
+
+        assertThat(redis.acquire(queue, 10, 0).granted()).isEqualTo(1);
+    }
+
+    @Test
+    void bucketStateExpiresOnceItNoLongerMatters() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 1, 5 * SECOND, 1);
+
+        redis.acquire(queue, 1, 0);
+        long ttl = redis.redis.pttl(ScriptFixture.bucket(queue));
+
+        assertThat(ttl).isBetween(5_000L, 6_000L);
+    }
+
+    @Test
+    void askingForZeroTokensOnlyReportsWhenTheNextIsDue() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 1, SECOND, 1);
+
+        Grant peek = redis.acquire(queue, 0, 0);
+        Grant take = redis.acquire(queue, 1, 0);
+
+        assertThat(peek.granted()).isZero();
+        assertThat(peek.next()).isEqualTo(peek.now());
+        assertThat(take.granted()).isEqualTo(1);
+    }
+}
