@@ -149,7 +149,13 @@ public final class RedisServerProcess implements AutoCloseable {
                     return output.toString().strip();
                 }
             }
-            if (answersPing()) {
+            // another server may already hold the port and answer PING: only our own process's
+            // readiness line counts
+            boolean saysReady;
+            synchronized (output) {
+                saysReady = output.indexOf("Ready to accept connections") >= 0;
+            }
+            if (saysReady && started.isAlive() && answersPing()) {
                 return null;
             }
             sleep(20);
@@ -179,7 +185,7 @@ public final class RedisServerProcess implements AutoCloseable {
             while ((line = reader.readLine()) != null) {
                 LOG.debug("redis-server: {}", line);
                 synchronized (sink) {
-                    if (sink.length() < 4096) {
+                    if (sink.length() < 16_384) {
                         sink.append(line).append('\n');
                     }
                 }

@@ -1,0 +1,129 @@
+package dev.sluice.core.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.QueueSpec;
+import dev.sluice.core.QueueState;
+import dev.sluice.core.RateLimit;
+import dev.sluice.core.RedisKeys;
+import dev.sluice.embedded.SharedServers;
+import java.net.URI;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.RedisClient;
+
+/** The Java token bucket over the Lua scripts, on a real redis-server. */
+class TokenBucketIT {
+
+    private static RedisClient redis;
+    private static QueueRegistry registry;
+
+    @BeforeAll
+    static void connect() {
+        redis = RedisClient.create(URI.create(SharedServers.redisUri()));
+        registry = new QueueRegistry(redis, RedisKeys.defaults());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        redis.close();
+    }
+
+    private static QueueName newQueue(String rate, int burst) {
+        QueueName name = QueueName.generate();
+        registry.create(name, QueueSpec.of(RateLimit.parse(rate)).withBurst(burst));
+        return name;
+    }
+
+    @Test
+    void grantsReservedSlotsWithinTheHorizon() {
+        TokenBucket bucket = new TokenBucket(redis, RedisKeys.defaults(), Duration.ofMillis(50));
+        QueueName queue = newQueue("1000/1s", 1);
+
+        Acquisition acquisition = bucket.acquire(queue, 500);
+
+        assertThat(acquisition.outcome()).isEqualTo(Acquisition.Outcome.OK);
+        assertThat(acquisition.granted()).isEqualTo(51);
+        assertThat(acquisition.slotMicros(0)).isEqualTo(acquisition.nowMicros());
+        assertThat(acquisition.slotMicros(50) - acquisition.nowMicros()).isEqualTo(50_000);
+        assertThat(acquisition.slots().get(1))
+                .isEqualTo(acquisition.slots().get(0).plus(1, ChronoUnit.MILLIS));
+        assertThat(acquisition.waitForNext()).contains(Duration.ofMillis(51));
+    }
+
+    @Test
+    void withoutHorizonGrantsOnlyWhatIsDueNow() {
+        TokenBucket bucket = new TokenBucket(redis, RedisKeys.defaults(), Duration.ZERO);
+        QueueName queue = newQueue("10/1s", 3);
+
+        Acquisition first = bucket.acquire(queue, 10);
+        Acquisition second = bucket.acquire(queue, 10);
+
+        assertThat(first.granted()).isEqualTo(3);
+        assertThat(second.granted()).isZero();
+        assertThat(second.waitForNext().orElseThrow().toMillis()).isBetween(90L, 100L);
+    }
+
+    @Test
+    void inactiveAndUnknownQueuesAreToldApart() {
+        TokenBucket bucket = new TokenBucket(redis, RedisKeys.defaults(), Duration.ZERO);
+        QueueName paused = newQueue("10/1s", 1);
+        registry.setState(paused, QueueState.INACTIVE);
+
+        assertThat(bucket.acquire(paused, 1).outcome()).isEqualTo(Acquisition.Outcome.INACTIVE);
+        assertThat(bucket.acquire(QueueName.generate(), 1).outcome()).isEqualTo(Acquisition.Outcome.UNKNOWN_QUEUE);
+        assertThat(bucket.acquire(paused, 1).waitForNext()).isEmpty();
+    }
+
+    @Test
+    void statusShowsTokensCapacityRateAndNextToken() {
+        TokenBucket bucket = new TokenBucket(redis, RedisKeys.defaults(), Duration.ZERO);
+        QueueName queue = newQueue("1/3600s", 1);
+
+        Acquisition taken = bucket.acquire(queue, 1);
+        BucketStatus status = bucket.status(queue);
+
+        assertThat(status.tokens()).isZero();
+        assertThat(status.capacity()).isEqualTo(1);
+        assertThat(status.refillPerSecond()).isCloseTo(1 / 3600.0, within(1e-12));
+        assertThat(Duration.between(taken.slots().get(0), status.nextTokenAt()))
+                .isBetween(Duration.ofSeconds(3600).minusMillis(1), Duration.ofSeconds(3600).plusMillis(1));
+        assertThat(status.active()).isTrue();
+        assertThatThrownBy(() -> bucket.status(QueueName.generate())).isInstanceOf(UnknownQueueException.class);
+    }
+
+    @Test
+    void scriptsAreLoadedOnceAndReloadedAfterAFlush() {
+        ScriptRunner scripts = new ScriptRunner(redis);
+        TokenBucket bucket = new TokenBucket(scripts, RedisKeys.defaults(), Duration.ZERO);
+        QueueName queue = newQueue("100/1s", 100);
+        redis.scriptFlush();
+
+        for (int i = 0; i < 5; i++) {
+            bucket.acquire(queue, 1);
+        }
+        long afterFirstLoad = scripts.loads();
+        redis.scriptFlush();
+        Acquisition afterFlush = bucket.acquire(queue, 1);
+
+        assertThat(afterFirstLoad).isEqualTo(1);
+        assertThat(scripts.loads()).isEqualTo(2);
+        assertThat(afterFlush.granted()).isEqualTo(1);
+    }
+
+    @Test
+    void refusesBatchesOutsideItsBounds() {
+        TokenBucket bucket = new TokenBucket(redis, RedisKeys.defaults(), Duration.ZERO);
+
+        assertThatThrownBy(() -> bucket.acquire(QueueName.generate(), -1)).hasMessageContaining("between 0 and");
+        assertThatThrownBy(() -> bucket.acquire(QueueName.generate(), 10_001)).hasMessageContaining("between 0 and");
+        assertThatThrownBy(() -> new TokenBucket(redis, RedisKeys.defaults(), Duration.ofSeconds(2)))
+                .hasMessageContaining("horizon");
+    }
+}
