@@ -14,25 +14,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** acquire.lua against a real redis-server. */
-class AcquireScriptIT {
-
-    private static final long SECOND = 1_000_000L;
-    private static ScriptFixture redis;
-
-    @BeforeAll
-    static void connect() {
-        redis = new ScriptFixture();
-    }
-
-    @AfterAll
-    static void disconnect() {
-        redis.close();
-    }
+class AcquireScriptIT extends ScriptTest {
 
     /** Asks for one token at a time with no horizon, sleeping until the script says the next is due. */
     private static List<Long> demandContinuously(String queue, long forMicros) {

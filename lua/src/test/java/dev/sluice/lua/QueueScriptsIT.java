@@ -4,24 +4,10 @@ import static dev.sluice.lua.ScriptFixture.randomQueue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** queue_create.lua, queue_update.lua and queue_delete.lua against a real redis-server. */
-class QueueScriptsIT {
-
-    private static ScriptFixture redis;
-
-    @BeforeAll
-    static void connect() {
-        redis = new ScriptFixture();
-    }
-
-    @AfterAll
-    static void disconnect() {
-        redis.close();
-    }
+class QueueScriptsIT extends ScriptTest {
 
     private static Object run(String script, List<String> keys, List<String> args) {
         return redis.redis.eval(ScriptFixture.source(script), keys, args);

@@ -6,25 +6,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.sluice.lua.ScriptFixture.Grant;
 import dev.sluice.lua.ScriptFixture.Status;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** status.lua against a real redis-server. */
-class StatusScriptIT {
-
-    private static final long SECOND = 1_000_000L;
-    private static ScriptFixture redis;
-
-    @BeforeAll
-    static void connect() {
-        redis = new ScriptFixture();
-    }
-
-    @AfterAll
-    static void disconnect() {
-        redis.close();
-    }
+class StatusScriptIT extends ScriptTest {
 
     @Test
     void anUntouchedBucketIsFull() {
