@@ -32,11 +32,16 @@ public final class Acquisition {
     private final long nextMicros;
     private final long[] slots;
 
-    Acquisition(Outcome outcome, long nowMicros, long nextMicros, long[] slots) {
-        this.outcome = outcome;
+    private Acquisition(Outcome outcome, long nowMicros, long nextMicros, long[] slots) {
+        this.outcome = java.util.Objects.requireNonNull(outcome, "outcome");
         this.nowMicros = nowMicros;
         this.nextMicros = nextMicros;
         this.slots = slots;
+    }
+
+    /** An answer as the acquire script gives it (times in microseconds since the epoch). */
+    public static Acquisition of(Outcome outcome, long nowMicros, long nextMicros, long... slots) {
+        return new Acquisition(outcome, nowMicros, nextMicros, slots.clone());
     }
 
     public Outcome outcome() {

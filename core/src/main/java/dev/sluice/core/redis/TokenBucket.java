@@ -66,7 +66,7 @@ public final class TokenBucket {
         for (int i = 0; i < granted; i++) {
             slots[i] = number(reply, 4 + i);
         }
-        return new Acquisition(outcome, number(reply, 2), number(reply, 3), slots);
+        return Acquisition.of(outcome, number(reply, 2), number(reply, 3), slots);
     }
 
     /**

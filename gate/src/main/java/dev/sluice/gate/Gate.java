@@ -1,0 +1,152 @@
+package dev.sluice.gate;
+
+import dev.sluice.core.kafka.TopicProvisioner;
+import dev.sluice.core.redis.QueueRegistry;
+import dev.sluice.core.redis.ScriptRunner;
+import dev.sluice.core.redis.TokenBucket;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * A running gate: releases every queue's tasks from {@code sluice.q.<queue>} to {@code sluice.ready}
+ * at the queue's rate, exactly once. Start one with {@link #start(GateConfig)}; {@link #close()} lets
+ * it finish its current transaction and leave the group.
+ *
+ * <p>Several gates (consumer group {@code sluice-gate}) share the queues by rebalancing; the buckets
+ * live in Redis, so the limits hold across all of them.
+ */
+public final class Gate implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Gate.class);
+    /** The consumer group: {@code sluice-gate} under the default topic prefix. */
+    public static String group(GateConfig config) {
+        return config.sluice().topics().prefix() + "-gate";
+    }
+
+    private final GateConfig config;
+    private final RedisClient redis;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final GateLoop loop;
+    private final RegistryWatcher watcher;
+    private final Thread thread;
+    private final GateMetrics metrics = new GateMetrics();
+
+    private Gate(GateConfig config) {
+        this.config = config;
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers()))) {
+            new TopicProvisioner(admin, config.sluice().topics(), (short) 1).ensureSharedTopics(config.readyPartitions());
+        }
+        this.redis = RedisClient.create(config.sluice().redisUri());
+        this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+        this.producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(),
+                new ByteArraySerializer());
+        ScriptRunner scripts = new ScriptRunner(redis);
+        this.loop = new GateLoop(config, consumer, producer,
+                new TokenBucket(scripts, config.sluice().keys(), config.sluice().bucketHorizon()),
+                new QueueRegistry(redis, scripts, config.sluice().keys()), metrics);
+        this.watcher = new RegistryWatcher(config.sluice().redisUri(), config.sluice().keys(), loop::queueChanged);
+        this.thread = new Thread(this::runLoop, "sluice-gate-" + config.instanceId());
+    }
+
+    /** Starts a gate on its own thread. */
+    public static Gate start(GateConfig config) {
+        Gate gate = new Gate(config);
+        gate.thread.start();
+        gate.watcher.start();
+        LOG.info("Gate {} started (Kafka {}, Redis {})", config.instanceId(),
+                config.sluice().kafkaBootstrapServers(), config.sluice().redisUri());
+        return gate;
+    }
+
+    private void runLoop() {
+        try {
+            loop.run();
+        } catch (RuntimeException e) {
+            LOG.error("Gate {} stopped on an unexpected error", config.instanceId(), e);
+        }
+    }
+
+    public GateMetrics metrics() {
+        return metrics;
+    }
+
+    public boolean isRunning() {
+        return thread.isAlive();
+    }
+
+    /** Finishes the current step (and its transaction), leaves the group, closes every connection. */
+    @Override
+    public void close() {
+        watcher.close();
+        loop.stop();
+        join();
+        consumer.close();
+        producer.close(Duration.ofSeconds(10));
+        redis.close();
+        LOG.info("Gate {} stopped", config.instanceId());
+    }
+
+    /**
+     * Stops as a killed process would: the open transaction is neither committed nor aborted by us,
+     * and no offset is committed. For tests of crash recovery.
+     */
+    void halt() {
+        watcher.close();
+        loop.halt();
+        join();
+        producer.close(Duration.ZERO);
+        consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ZERO));
+        redis.close();
+    }
+
+    private void join() {
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static Map<String, Object> consumerConfig(GateConfig config) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, group(config));
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-gate-" + config.instanceId());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 256 * 1024);
+        // new queue topics are normally picked up through the registry's notification; this is the fallback
+        props.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 5_000);
+        return props;
+    }
+
+    static Map<String, Object> producerConfig(GateConfig config) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers());
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-gate-" + config.instanceId());
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "sluice-gate-" + config.instanceId());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        return props;
+    }
+}

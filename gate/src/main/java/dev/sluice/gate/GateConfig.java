@@ -1,0 +1,101 @@
+package dev.sluice.gate;
+
+import dev.sluice.core.SluiceConfig;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * The gate's settings, validated when built.
+ *
+ * @param sluice where Kafka and Redis are, names, bucket horizon
+ * @param instanceId names this instance's transactional producer ({@code sluice-gate-<id>}); unique
+ *     per running instance
+ * @param maxBatch the most tokens asked for in one call, and the most records held per queue
+ * @param readyPartitions partitions of {@code sluice.ready} when the gate has to create it
+ * @param failOpen when Redis is unreachable: {@code false} (the default) releases nothing, {@code true}
+ *     releases at each queue's last known rate from a bucket in this process (per instance, so
+ *     several instances may together exceed the limit while Redis is away)
+ * @param resyncInterval how often the whole queue list is read again, in case a change notification
+ *     was missed (changes are normally seen within milliseconds through Redis pub/sub)
+ */
+public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, int readyPartitions,
+                         boolean failOpen, Duration resyncInterval) {
+
+    public static final String ENV_INSTANCE_ID = "SLUICE_GATE_ID";
+    public static final String ENV_MAX_BATCH = "SLUICE_GATE_MAX_BATCH";
+    public static final String ENV_READY_PARTITIONS = "SLUICE_READY_PARTITIONS";
+    public static final String ENV_FAIL_OPEN = "SLUICE_GATE_FAIL_OPEN";
+
+    public GateConfig {
+        Objects.requireNonNull(sluice, "sluice");
+        Objects.requireNonNull(resyncInterval, "resyncInterval");
+        if (instanceId == null || !instanceId.matches("[A-Za-z0-9._-]{1,100}")) {
+            throw new IllegalArgumentException("the gate instance id must be 1 to 100 letters, digits, '.', '_' or '-',"
+                    + " got \"" + instanceId + "\"");
+        }
+        if (maxBatch < 1 || maxBatch > 10_000) {
+            throw new IllegalArgumentException("the gate's max batch must be between 1 and 10000, got " + maxBatch);
+        }
+        if (readyPartitions < 1 || readyPartitions > 10_000) {
+            throw new IllegalArgumentException("the ready topic's partitions must be between 1 and 10000, got "
+                    + readyPartitions);
+        }
+        if (resyncInterval.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("the resync interval must be at least 1 s, got " + resyncInterval);
+        }
+    }
+
+    /** Defaults: a random instance id, batches of 1000, 8 ready partitions, fail closed, resync every 30 s. */
+    public static GateConfig of(SluiceConfig sluice) {
+        return new GateConfig(sluice, UUID.randomUUID().toString(), 1000, 8, false, Duration.ofSeconds(30));
+    }
+
+    /** Reads {@link SluiceConfig#fromEnvironment} and the gate's own variables. */
+    public static GateConfig fromEnvironment(Map<String, String> env) {
+        GateConfig defaults = of(SluiceConfig.fromEnvironment(env));
+        try {
+            return new GateConfig(defaults.sluice(),
+                    env.getOrDefault(ENV_INSTANCE_ID, defaults.instanceId()),
+                    integer(env, ENV_MAX_BATCH, defaults.maxBatch()),
+                    integer(env, ENV_READY_PARTITIONS, defaults.readyPartitions()),
+                    bool(env, ENV_FAIL_OPEN),
+                    defaults.resyncInterval());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("gate configuration: " + e.getMessage(), e);
+        }
+    }
+
+    public GateConfig withInstanceId(String id) {
+        return new GateConfig(sluice, id, maxBatch, readyPartitions, failOpen, resyncInterval);
+    }
+
+    public GateConfig withFailOpen(boolean value) {
+        return new GateConfig(sluice, instanceId, maxBatch, readyPartitions, value, resyncInterval);
+    }
+
+    private static int integer(Map<String, String> env, String name, int fallback) {
+        String value = env.get(name);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, got \"" + value + "\"");
+        }
+    }
+
+    private static boolean bool(Map<String, String> env, String name) {
+        String value = env.get(name);
+        if (value == null || value.isBlank()) {
+            return false;
+        }
+        return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "1", "yes" -> true;
+            case "false", "0", "no" -> false;
+            default -> throw new IllegalArgumentException(name + " must be true or false, got \"" + value + "\"");
+        };
+    }
+}

@@ -1,0 +1,453 @@
+package dev.sluice.gate;
+
+import dev.sluice.core.Queue;
+import dev.sluice.core.QueueName;
+import dev.sluice.core.TaskEvent;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.Topics;
+import dev.sluice.core.redis.Acquisition;
+import dev.sluice.core.redis.QueueRegistry;
+import dev.sluice.core.redis.TokenBucket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * The gate's single thread: fetch queue records, ask each queue's bucket for tokens when its time
+ * has come, and forward granted records at their slots inside Kafka transactions that also commit
+ * the consumed offsets.
+ *
+ * <p>Nothing here polls Redis on a schedule: a queue's bucket is asked when the queue has records
+ * and its next token is (half a horizon) away, as the previous answer said; in between, the thread
+ * sleeps in {@code poll} until the earliest such time, new records, or a registry change.
+ */
+final class GateLoop implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GateLoop.class);
+    private static final long MAX_SLEEP_NANOS = Duration.ofSeconds(1).toNanos();
+
+    private final GateConfig config;
+    private final Topics topics;
+    private final Consumer<byte[], byte[]> consumer;
+    private final Producer<byte[], byte[]> producer;
+    private final TokenBucket bucket;
+    private final QueueRegistry registry;
+    private final long horizonNanos;
+    private final ClockSync clock = new ClockSync();
+    private final Map<TopicPartition, Lane> lanes = new HashMap<>();
+    private final ConcurrentLinkedQueue<String> changes = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Backoff redisBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+    private Set<String> subscribed = Set.of();
+    private Map<QueueName, Queue> known = Map.of();
+    private boolean redisDown;
+    private long nextResyncNanos;
+    private volatile boolean halted;
+    private final GateMetrics metrics;
+
+    GateLoop(GateConfig config, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
+             TokenBucket bucket, QueueRegistry registry, GateMetrics metrics) {
+        this.config = config;
+        this.topics = config.sluice().topics();
+        this.consumer = consumer;
+        this.producer = producer;
+        this.bucket = bucket;
+        this.registry = registry;
+        this.metrics = metrics;
+        this.horizonNanos = config.sluice().bucketHorizon().toNanos();
+    }
+
+    /** Called from the registry watcher's thread: a queue changed, or {@code ""} to re-read all. */
+    void queueChanged(String queue) {
+        changes.add(queue);
+        consumer.wakeup();
+    }
+
+    /** Asks the loop to finish its current step, commit, and return. */
+    void stop() {
+        running.set(false);
+        consumer.wakeup();
+    }
+
+    /** For crash tests: return at once from the loop, committing nothing more. */
+    void halt() {
+        halted = true;
+        stop();
+    }
+
+    @Override
+    public void run() {
+        producer.initTransactions();
+        resync();
+        while (running.get()) {
+            try {
+                step();
+            } catch (WakeupException woken) {
+                // a change or a stop: the next step looks
+            } catch (ProducerFencedException fenced) {
+                LOG.error("Another gate with this instance id took over; stopping: {}", fenced.getMessage());
+                return;
+            }
+        }
+        if (!halted) {
+            LOG.info("Gate stopping: {} records held are left for the next owner of their partitions", held());
+        }
+    }
+
+    private void step() {
+        applyChanges();
+        ConsumerRecordsSink.drain(consumer.poll(Duration.ofNanos(sleepNanos())), lanes);
+        if (halted) {
+            return;
+        }
+        long now = System.nanoTime();
+        acquireTokens(now);
+        forwardDue();
+        pauseOrResume();
+    }
+
+    private void applyChanges() {
+        boolean resyncAll = System.nanoTime() >= nextResyncNanos;
+        Set<QueueName> changed = new HashSet<>();
+        for (String name; (name = changes.poll()) != null; ) {
+            if (name.equals(RegistryWatcher.RESYNC)) {
+                resyncAll = true;
+            } else {
+                try {
+                    changed.add(QueueName.of(name));
+                } catch (IllegalArgumentException foreign) {
+                    LOG.debug("Ignoring change notice for \"{}\"", name);
+                }
+            }
+        }
+        if (resyncAll) {
+            resync();
+        } else if (!changed.isEmpty()) {
+            refresh(changed);
+        }
+    }
+
+    /** Reads the whole registry: subscriptions follow the queue list, lanes their queue's state. */
+    private void resync() {
+        nextResyncNanos = System.nanoTime() + config.resyncInterval().toNanos();
+        try {
+            Map<QueueName, Queue> all = new HashMap<>();
+            for (Queue queue : registry.list()) {
+                all.put(queue.name(), queue);
+            }
+            known = all;
+        } catch (JedisException e) {
+            noteRedisDown(e);
+            return;
+        }
+        long now = System.nanoTime();
+        for (Lane lane : lanes.values()) {
+            Queue queue = known.get(lane.queue());
+            if (queue != null && queue.isActive() && lane.status() != Lane.Status.ACTIVE) {
+                lane.reconsider(now);
+            }
+        }
+        resubscribe();
+    }
+
+    private void refresh(Set<QueueName> changed) {
+        Map<QueueName, Queue> updated = new HashMap<>(known);
+        try {
+            for (QueueName name : changed) {
+                Optional<Queue> queue = registry.find(name);
+                if (queue.isPresent()) {
+                    updated.put(name, queue.get());
+                } else {
+                    updated.remove(name);
+                }
+            }
+        } catch (JedisException e) {
+            noteRedisDown(e);
+            return;
+        }
+        known = updated;
+        long now = System.nanoTime();
+        for (Lane lane : lanes.values()) {
+            if (changed.contains(lane.queue())) {
+                lane.reconsider(now); // the bucket says what the change means at the next call
+            }
+        }
+        resubscribe();
+    }
+
+    private void resubscribe() {
+        Set<String> wanted = new HashSet<>();
+        for (QueueName name : known.keySet()) {
+            wanted.add(topics.queue(name));
+        }
+        if (wanted.equals(subscribed)) {
+            return;
+        }
+        if (wanted.isEmpty()) {
+            consumer.unsubscribe();
+        } else {
+            consumer.subscribe(wanted, new Rebalance());
+        }
+        LOG.info("Gate now follows {} queue topics", wanted.size());
+        subscribed = wanted;
+    }
+
+    private long sleepNanos() {
+        long now = System.nanoTime();
+        long until = now + MAX_SLEEP_NANOS;
+        if (clock.known()) {
+            for (Lane lane : lanes.values()) {
+                OptionalLong deadline = lane.nextDeadlineNanos(clock);
+                if (deadline.isPresent()) {
+                    until = Math.min(until, deadline.getAsLong());
+                }
+            }
+        } else if (lanes.values().stream().anyMatch(l -> l.waitingForTokens() > 0)) {
+            until = now;
+        }
+        return Math.max(0, until - now);
+    }
+
+    private void acquireTokens(long now) {
+        for (Lane lane : lanes.values()) {
+            if (!lane.wantsTokens(now)) {
+                continue;
+            }
+            int want = Math.min(lane.waitingForTokens(), config.maxBatch());
+            long before = System.nanoTime();
+            Acquisition acquisition;
+            try {
+                acquisition = bucket.acquire(lane.queue(), want);
+            } catch (JedisException e) {
+                noteRedisDown(e);
+                long retryAt = System.nanoTime() + redisBackoff.nextDelayNanos();
+                lanes.values().forEach(l -> l.retryAt(retryAt));
+                return;
+            }
+            long after = System.nanoTime();
+            noteRedisUp();
+            clock.observe(acquisition.nowMicros(), before, after);
+            metrics.acquired(acquisition.granted());
+            Lane.Status previous = lane.status();
+            lane.onAcquired(acquisition, clock, after, horizonNanos);
+            if (lane.status() != previous) {
+                LOG.info("Queue {} is {}: {}", lane.queue(), lane.status().name().toLowerCase(),
+                        lane.status() == Lane.Status.ACTIVE ? "releasing" : "releasing nothing");
+            }
+        }
+    }
+
+    private void forwardDue() {
+        if (!clock.known()) {
+            return;
+        }
+        long redisNow = clock.redisMicros(System.nanoTime());
+        Map<Lane, List<Lane.Grant>> due = new HashMap<>();
+        for (Lane lane : lanes.values()) {
+            List<Lane.Grant> grants = lane.takeDue(redisNow);
+            if (!grants.isEmpty()) {
+                due.put(lane, grants);
+            }
+        }
+        if (due.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        int count = 0;
+        try {
+            producer.beginTransaction();
+            for (Map.Entry<Lane, List<Lane.Grant>> entry : due.entrySet()) {
+                QueueName queue = entry.getKey().queue();
+                for (Lane.Grant grant : entry.getValue()) {
+                    forward(queue, grant);
+                    count++;
+                }
+                long last = entry.getValue().get(entry.getValue().size() - 1).record().offset();
+                offsets.put(entry.getKey().partition(), new OffsetAndMetadata(last + 1));
+            }
+            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+            if (halted) {
+                return; // a crash test: leave the transaction open, as a killed process would
+            }
+            producer.commitTransaction();
+            metrics.released(count);
+        } catch (ProducerFencedException e) {
+            throw e;
+        } catch (KafkaException e) {
+            LOG.warn("Forwarding {} records failed, rewinding their queues: {}", count, e.toString());
+            abortAndRewind(due.keySet(), due);
+        }
+    }
+
+    private void forward(QueueName queue, Lane.Grant grant) {
+        ConsumerRecord<byte[], byte[]> record = grant.record();
+        long releasedAt = grant.slotMicros() / 1_000;
+        Headers headers = new RecordHeaders(record.headers().toArray());
+        String id = header(headers, TaskHeaders.ID);
+        if (id == null) {
+            id = UUID.randomUUID().toString();
+            headers.add(TaskHeaders.ID, utf8(id));
+        }
+        if (header(headers, TaskHeaders.QUEUE) == null) {
+            headers.add(TaskHeaders.QUEUE, utf8(queue.value()));
+        }
+        String attemptText = header(headers, TaskHeaders.ATTEMPT);
+        headers.remove(TaskHeaders.RELEASED_AT);
+        headers.add(TaskHeaders.RELEASED_AT, utf8(Long.toString(releasedAt)));
+        producer.send(new ProducerRecord<>(topics.ready(), null, releasedAt, record.key(), record.value(), headers));
+        int attempt = parseAttempt(attemptText);
+        producer.send(new ProducerRecord<>(topics.events(), null, releasedAt, utf8(queue.value()),
+                TaskEvent.of(TaskEvent.Type.released, queue, id, attempt, releasedAt).toJson()));
+    }
+
+    private void abortAndRewind(Collection<Lane> affected, Map<Lane, List<Lane.Grant>> due) {
+        try {
+            producer.abortTransaction();
+        } catch (ProducerFencedException e) {
+            throw e;
+        } catch (KafkaException e) {
+            LOG.warn("Aborting the transaction failed too: {}", e.toString());
+        }
+        for (Lane lane : affected) {
+            long firstOffset = due.get(lane).get(0).record().offset();
+            lane.rewind();
+            consumer.seek(lane.partition(), firstOffset);
+        }
+    }
+
+    private void pauseOrResume() {
+        List<TopicPartition> pause = new ArrayList<>();
+        List<TopicPartition> resume = new ArrayList<>();
+        for (Lane lane : lanes.values()) {
+            if (lane.shouldPause()) {
+                pause.add(lane.partition());
+                lane.setPaused(true);
+            } else if (lane.shouldResume()) {
+                resume.add(lane.partition());
+                lane.setPaused(false);
+            }
+        }
+        if (!pause.isEmpty()) {
+            consumer.pause(pause);
+        }
+        if (!resume.isEmpty()) {
+            consumer.resume(resume);
+        }
+    }
+
+    private void noteRedisDown(JedisException e) {
+        if (!redisDown) {
+            redisDown = true;
+            LOG.warn("Redis unreachable; releasing nothing until it is back (fail closed): {}", e.getMessage());
+        }
+    }
+
+    private void noteRedisUp() {
+        if (redisDown) {
+            redisDown = false;
+            LOG.info("Redis reachable again; releasing");
+            changes.add(RegistryWatcher.RESYNC);
+        }
+        redisBackoff.reset();
+    }
+
+    private int held() {
+        return lanes.values().stream().mapToInt(Lane::held).sum();
+    }
+
+    private static String header(Headers headers, String name) {
+        var header = headers.lastHeader(name);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    private static int parseAttempt(String text) {
+        if (text == null) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Lanes follow the partitions this instance owns; held records of a lost partition are dropped. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            drop(partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            drop(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            for (TopicPartition partition : partitions) {
+                Optional<QueueName> queue = topics.queueOf(partition.topic());
+                if (queue.isEmpty()) {
+                    continue;
+                }
+                lanes.put(partition, new Lane(partition, queue.get(), capacityFor(queue.get())));
+            }
+            if (!partitions.isEmpty()) {
+                LOG.info("Gate took {} queue partitions; it now owns {}", partitions.size(), lanes.size());
+            }
+        }
+
+        private void drop(Collection<TopicPartition> partitions) {
+            for (TopicPartition partition : partitions) {
+                Lane lane = lanes.remove(partition);
+                if (lane != null) {
+                    lane.rewind();
+                }
+            }
+        }
+    }
+
+    /**
+     * Records held per queue: what one horizon releases at the queue's rate, twice over, at least 16,
+     * at most the max batch. A slow queue holds a few records; a fast one enough to fill its slots.
+     */
+    private int capacityFor(QueueName queue) {
+        Queue known = this.known.get(queue);
+        if (known == null) {
+            return 16;
+        }
+        double perHorizon = known.spec().rateLimit().perSecond() * horizonNanos / 1e9 + known.spec().burst();
+        return (int) Math.max(16, Math.min(config.maxBatch(), Math.ceil(2 * perHorizon)));
+    }
+}

@@ -1,0 +1,103 @@
+package dev.sluice.gate;
+
+import dev.sluice.core.RedisKeys;
+import java.net.URI;
+import java.time.Duration;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.JedisPubSub;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * Listens on the registry's change channel and hands each changed queue name to the gate, so a new,
+ * paused, resumed, re-rated or removed queue is seen within milliseconds. Pub/sub forgets what is
+ * sent while nobody listens: after every (re)connection the gate is told to read the whole list.
+ */
+final class RegistryWatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryWatcher.class);
+    static final String RESYNC = "";
+
+    private final URI redisUri;
+    private final RedisKeys keys;
+    private final Consumer<String> onChange;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile JedisPubSub subscription;
+
+    /** @param onChange called with a queue name, or with {@link #RESYNC} when everything must be re-read */
+    RegistryWatcher(URI redisUri, RedisKeys keys, Consumer<String> onChange) {
+        this.redisUri = redisUri;
+        this.keys = keys;
+        this.onChange = onChange;
+        this.thread = new Thread(this::run, "sluice-gate-watcher");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    private void run() {
+        Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+        boolean warned = false;
+        while (running) {
+            JedisPubSub listener = new JedisPubSub() {
+                @Override
+                public void onSubscribe(String channel, int count) {
+                    onChange.accept(RESYNC);
+                }
+
+                @Override
+                public void onMessage(String channel, String message) {
+                    onChange.accept(message);
+                }
+            };
+            subscription = listener;
+            try (RedisClient redis = RedisClient.create(redisUri)) {
+                redis.subscribe(listener, keys.changesChannel());
+                backoff.reset();
+                warned = false;
+            } catch (JedisException | IllegalStateException e) {
+                if (!running) {
+                    return;
+                }
+                if (!warned) {
+                    LOG.warn("Cannot listen for queue changes on Redis ({}); retrying", e.getMessage());
+                    warned = true;
+                }
+                sleepNanos(backoff.nextDelayNanos());
+            }
+        }
+    }
+
+    private void sleepNanos(long nanos) {
+        try {
+            Thread.sleep(nanos / 1_000_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        JedisPubSub listener = subscription;
+        if (listener != null && listener.isSubscribed()) {
+            try {
+                listener.unsubscribe();
+            } catch (JedisException ignored) {
+                // the connection is gone already
+            }
+        }
+        thread.interrupt();
+        try {
+            thread.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

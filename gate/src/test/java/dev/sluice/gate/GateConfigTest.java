@@ -1,0 +1,46 @@
+package dev.sluice.gate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class GateConfigTest {
+
+    @Test
+    void defaultsFailClosedWithBatchesOfAThousand() {
+        GateConfig config = GateConfig.fromEnvironment(Map.of());
+
+        assertThat(config.failOpen()).isFalse();
+        assertThat(config.maxBatch()).isEqualTo(1000);
+        assertThat(config.readyPartitions()).isEqualTo(8);
+        assertThat(config.instanceId()).isNotBlank();
+        assertThat(Gate.group(config)).isEqualTo("sluice-gate");
+    }
+
+    @Test
+    void readsItsVariables() {
+        GateConfig config = GateConfig.fromEnvironment(Map.of(
+                "SLUICE_GATE_ID", "gate-1", "SLUICE_GATE_MAX_BATCH", "50",
+                "SLUICE_READY_PARTITIONS", "3", "SLUICE_GATE_FAIL_OPEN", "true", "SLUICE_TOPIC_PREFIX", "acme"));
+
+        assertThat(config.instanceId()).isEqualTo("gate-1");
+        assertThat(config.maxBatch()).isEqualTo(50);
+        assertThat(config.readyPartitions()).isEqualTo(3);
+        assertThat(config.failOpen()).isTrue();
+        assertThat(Gate.group(config)).isEqualTo("acme-gate");
+    }
+
+    @Test
+    void namesWhatIsWrong() {
+        assertThatThrownBy(() -> GateConfig.fromEnvironment(Map.of("SLUICE_GATE_MAX_BATCH", "lots")))
+                .hasMessageContaining("SLUICE_GATE_MAX_BATCH must be a whole number");
+        assertThatThrownBy(() -> GateConfig.fromEnvironment(Map.of("SLUICE_GATE_MAX_BATCH", "0")))
+                .hasMessageContaining("between 1 and 10000");
+        assertThatThrownBy(() -> GateConfig.fromEnvironment(Map.of("SLUICE_GATE_FAIL_OPEN", "maybe")))
+                .hasMessageContaining("SLUICE_GATE_FAIL_OPEN must be true or false");
+        assertThatThrownBy(() -> GateConfig.fromEnvironment(Map.of("SLUICE_GATE_ID", "a b")))
+                .hasMessageContaining("instance id");
+    }
+}
