@@ -147,6 +147,9 @@ public final class Gate implements AutoCloseable {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        // back-to-back transactions meet CONCURRENT_TRANSACTIONS while the previous one's markers are
+        // written; the default first retry after 100 ms would make the gate late for its slots
+        props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 5);
         return props;
     }
 }

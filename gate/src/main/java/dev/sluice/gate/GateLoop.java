@@ -126,8 +126,7 @@ final class GateLoop implements Runnable {
         if (halted) {
             return;
         }
-        long now = System.nanoTime();
-        acquireTokens(now);
+        acquireTokens(System.nanoTime());
         forwardDue();
         pauseOrResume();
     }

@@ -83,8 +83,10 @@ final class Lane {
      * Takes the bucket's answer: the first {@code granted} waiting records get its slots.
      *
      * @param clock maps the reply's Redis times onto local time
-     * @param horizonNanos how far ahead the bucket reserves slots: the next call is made when the next
-     *     token is half a horizon away, so that one call reserves about half a horizon's worth
+     * @param horizonNanos how far ahead the bucket reserves slots. The next call is made when the next
+     *     token is a whole horizon away, so that a slow transaction commit in the loop does not make
+     *     the gate late for it; for a fast queue (this call got several tokens) half a horizon away,
+     *     so that each call still reserves about half a horizon's worth of tokens
      */
     void onAcquired(Acquisition acquisition, ClockSync clock, long nowNanos, long horizonNanos) {
         switch (acquisition.outcome()) {
@@ -102,7 +104,8 @@ final class Lane {
                     granted.addLast(new Grant(waiting.removeFirst(), acquisition.slotMicros(i)));
                 }
                 long next = clock.localNanos(acquisition.nextTokenMicros());
-                acquireAtNanos = Math.max(nowNanos, next - horizonNanos / 2);
+                long lead = acquisition.granted() > 1 ? horizonNanos / 2 : horizonNanos;
+                acquireAtNanos = Math.max(nowNanos, next - lead);
             }
             default -> throw new IllegalStateException("unexpected outcome " + acquisition.outcome());
         }

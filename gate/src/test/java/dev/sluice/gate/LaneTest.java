@@ -46,16 +46,28 @@ class LaneTest {
     }
 
     @Test
-    void asksAgainHalfAHorizonBeforeTheNextTokenAndNotBefore() {
+    void asksAgainAHorizonBeforeTheNextTokenAndNotBefore() {
         lane.add(record(0));
         lane.add(record(1));
         lane.onAcquired(acquisition(Acquisition.Outcome.OK, 1_000_000_000L, 1_001_000_000L, 1_000_000_000L),
                 clock, 0, 50 * MS);
 
         long nextTokenLocal = 1_000 * MS;
-        assertThat(lane.wantsTokens(nextTokenLocal - 25 * MS - 1)).isFalse();
-        assertThat(lane.wantsTokens(nextTokenLocal - 25 * MS)).isTrue();
+        assertThat(lane.wantsTokens(nextTokenLocal - 50 * MS - 1)).isFalse();
+        assertThat(lane.wantsTokens(nextTokenLocal - 50 * MS)).isTrue();
         assertThat(lane.nextDeadlineNanos(clock)).hasValue(0L); // the granted record is due at once
+    }
+
+    @Test
+    void aFastQueueAsksHalfAHorizonAheadSoEachCallReservesMany() {
+        for (long offset = 0; offset < 4; offset++) {
+            lane.add(record(offset));
+        }
+        lane.onAcquired(acquisition(Acquisition.Outcome.OK, 1_000_000_000L, 1_000_050_000L,
+                1_000_000_000L, 1_000_025_000L), clock, 0, 50 * MS);
+
+        assertThat(lane.wantsTokens(25 * MS - 1)).isFalse();
+        assertThat(lane.wantsTokens(25 * MS)).isTrue();
     }
 
     @Test

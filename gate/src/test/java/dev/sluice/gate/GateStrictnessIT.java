@@ -1,0 +1,94 @@
+package dev.sluice.gate;
+
+import static dev.sluice.gate.GateFixture.header;
+import static dev.sluice.gate.GateFixture.timestamps;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.Windows;
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+/** The gate against the real broker and Redis: limits hold, and are used. */
+class GateStrictnessIT {
+
+    /** Checks one queue's releases: no window over the limit, and at least 95% of the limit used. */
+    private static void assertStrictAndFull(List<ConsumerRecord<byte[], byte[]>> released, int permits,
+                                            long periodMillis, int burst, int expected) {
+        long[] times = timestamps(released);
+        assertThat(released).hasSize(expected);
+        assertThat(Windows.maxInAnyWindow(times, periodMillis)).isLessThanOrEqualTo(permits + burst - 1);
+        double achievedPerMilli = (double) (times.length - burst) / (times[times.length - 1] - times[0]);
+        assertThat(achievedPerMilli).isGreaterThanOrEqualTo(0.95 * permits / periodMillis);
+    }
+
+    @Test
+    void releasesEachQueueAtItsLimitAndNoFaster() {
+        try (GateFixture world = new GateFixture()) {
+            QueueName tenPerSecond = world.createQueue("10/1s", 1);
+            QueueName fourPerTwoSeconds = world.createQueue("4/2s", 1);
+            QueueName burstOfFive = world.createQueue("25/1s", 5);
+            world.submit(tenPerSecond, 30);
+            world.submit(fourPerTwoSeconds, 12);
+            world.submit(burstOfFive, 75);
+
+            world.startGate();
+            try (GateFixture.ReadyReader ready = world.readyReader()) {
+                ready.readUntil(117, Duration.ofSeconds(30));
+
+                assertStrictAndFull(ready.of(tenPerSecond), 10, 1000, 1, 30);
+                assertStrictAndFull(ready.of(fourPerTwoSeconds), 4, 2000, 1, 12);
+                assertStrictAndFull(ready.of(burstOfFive), 25, 1000, 5, 75);
+            }
+        }
+    }
+
+    @Test
+    void forwardsPayloadAndHeadersUntouchedAndStampsTheReleaseTime() {
+        try (GateFixture world = new GateFixture()) {
+            QueueName queue = world.createQueue("100/1s", 1);
+            List<String> ids = world.submit(queue, 3);
+
+            world.startGate();
+            try (GateFixture.ReadyReader ready = world.readyReader()) {
+                List<ConsumerRecord<byte[], byte[]>> released = ready.readUntil(3, Duration.ofSeconds(15));
+
+                assertThat(released).extracting(r -> header(r, TaskHeaders.ID)).containsExactlyInAnyOrderElementsOf(ids);
+                for (ConsumerRecord<byte[], byte[]> record : released) {
+                    String id = header(record, TaskHeaders.ID);
+                    int n = Integer.parseInt(id.substring(id.lastIndexOf('-') + 1));
+                    assertThat(new String(record.value())).isEqualTo("{\"n\":" + n + "}");
+                    assertThat(header(record, TaskHeaders.QUEUE)).isEqualTo(queue.value());
+                    assertThat(header(record, TaskHeaders.RELEASED_AT)).isEqualTo(Long.toString(record.timestamp()));
+                }
+            }
+        }
+    }
+
+    @Test
+    void twoGatesTogetherStayWithinEachLimit() {
+        try (GateFixture world = new GateFixture()) {
+            List<QueueName> queues = List.of(world.createQueue("5/1s", 1), world.createQueue("5/1s", 1),
+                    world.createQueue("5/1s", 1), world.createQueue("5/1s", 1));
+            for (QueueName queue : queues) {
+                world.submit(queue, 15);
+            }
+
+            Gate first = world.startGate();
+            Gate second = world.startGate();
+            try (GateFixture.ReadyReader ready = world.readyReader()) {
+                ready.readUntil(60, Duration.ofSeconds(30));
+
+                for (QueueName queue : queues) {
+                    assertThat(Windows.maxInAnyWindow(timestamps(ready.of(queue)), 1000)).isLessThanOrEqualTo(5);
+                    assertThat(ready.of(queue)).hasSize(15);
+                }
+                assertThat(first.metrics().released()).isPositive();
+                assertThat(second.metrics().released()).isPositive();
+            }
+        }
+    }
+}
