@@ -134,8 +134,14 @@ public final class Gate implements AutoCloseable {
         props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 256 * 1024);
+        // a fetch already waiting at the broker when a new queue's partition arrives delays its first
+        // records by up to this long
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
         // new queue topics are normally picked up through the registry's notification; this is the fallback
         props.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 5_000);
+        // a gate that died is noticed after this long and its queues move to the others
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000);
         return props;
     }
 
@@ -150,6 +156,9 @@ public final class Gate implements AutoCloseable {
         // back-to-back transactions meet CONCURRENT_TRANSACTIONS while the previous one's markers are
         // written; the default first retry after 100 ms would make the gate late for its slots
         props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 5);
+        // the open transaction of a gate that died blocks read_committed workers on the partitions it
+        // wrote until it times out, unless a gate with the same instance id starts and aborts it first
+        props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10_000);
         return props;
     }
 }

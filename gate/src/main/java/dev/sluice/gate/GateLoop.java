@@ -63,7 +63,7 @@ final class GateLoop implements Runnable {
     private final Map<TopicPartition, Lane> lanes = new HashMap<>();
     private final ConcurrentLinkedQueue<String> changes = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
-    private final Backoff redisBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+    private final Backoff redisBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2));
     private Set<String> subscribed = Set.of();
     private Map<QueueName, Queue> known = Map.of();
     private boolean redisDown;
