@@ -60,6 +60,7 @@ final class GateLoop implements Runnable {
     private final QueueRegistry registry;
     private final long horizonNanos;
     private final ClockSync clock = new ClockSync();
+    private final LocalBuckets localBuckets = new LocalBuckets();
     private final Map<TopicPartition, Lane> lanes = new HashMap<>();
     private final ConcurrentLinkedQueue<String> changes = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
@@ -67,6 +68,7 @@ final class GateLoop implements Runnable {
     private Set<String> subscribed = Set.of();
     private Map<QueueName, Queue> known = Map.of();
     private boolean redisDown;
+    private long redisRetryAtNanos;
     private long nextResyncNanos;
     private volatile boolean halted;
     private final GateMetrics metrics;
@@ -239,15 +241,26 @@ final class GateLoop implements Runnable {
                 continue;
             }
             int want = Math.min(lane.waitingForTokens(), config.maxBatch());
+            if (redisDown && now < redisRetryAtNanos) {
+                // between retries only the fail-open stand-in answers; Redis is tried once per backoff
+                if (config.failOpen() && known.containsKey(lane.queue())) {
+                    acquireLocally(lane, want);
+                }
+                continue;
+            }
             long before = System.nanoTime();
             Acquisition acquisition;
             try {
                 acquisition = bucket.acquire(lane.queue(), want);
             } catch (JedisException e) {
                 noteRedisDown(e);
-                long retryAt = System.nanoTime() + redisBackoff.nextDelayNanos();
-                lanes.values().forEach(l -> l.retryAt(retryAt));
-                return;
+                redisRetryAtNanos = System.nanoTime() + redisBackoff.nextDelayNanos();
+                if (config.failOpen() && known.containsKey(lane.queue())) {
+                    acquireLocally(lane, want);
+                } else {
+                    lanes.values().forEach(l -> l.retryAt(redisRetryAtNanos));
+                }
+                continue;
             }
             long after = System.nanoTime();
             noteRedisUp();
@@ -260,6 +273,18 @@ final class GateLoop implements Runnable {
                         lane.status() == Lane.Status.ACTIVE ? "releasing" : "releasing nothing");
             }
         }
+    }
+
+    /** Fail open: grant from this process's own bucket at the queue's last known rate. */
+    private void acquireLocally(Lane lane, int want) {
+        long now = System.nanoTime();
+        if (!clock.known()) {
+            clock.observe(System.currentTimeMillis() * 1_000, now, now);
+        }
+        Acquisition acquisition = localBuckets.acquire(lane.queue(), known.get(lane.queue()).spec(), want,
+                clock.redisMicros(now), horizonNanos / 1_000);
+        metrics.acquired(acquisition.granted());
+        lane.onAcquired(acquisition, clock, now, horizonNanos);
     }
 
     private void forwardDue() {
@@ -363,7 +388,12 @@ final class GateLoop implements Runnable {
     private void noteRedisDown(JedisException e) {
         if (!redisDown) {
             redisDown = true;
-            LOG.warn("Redis unreachable; releasing nothing until it is back (fail closed): {}", e.getMessage());
+            if (config.failOpen()) {
+                LOG.warn("Redis unreachable; releasing at each queue's last known rate from this gate's own"
+                        + " buckets until it is back (fail open): {}", e.getMessage());
+            } else {
+                LOG.warn("Redis unreachable; releasing nothing until it is back (fail closed): {}", e.getMessage());
+            }
         }
     }
 
@@ -371,6 +401,7 @@ final class GateLoop implements Runnable {
         if (redisDown) {
             redisDown = false;
             LOG.info("Redis reachable again; releasing");
+            localBuckets.clear();
             changes.add(RegistryWatcher.RESYNC);
         }
         redisBackoff.reset();

@@ -80,4 +80,34 @@ class GateRecoveryIT {
             }
         }
     }
+
+    @Test
+    void failOpenKeepsReleasingAtTheLastKnownRateDuringARedisOutage(@TempDir Path data) throws Exception {
+        try (RedisServerProcess redis = RedisServerProcess.start(RedisServerProcess.freePort(),
+                Files.createDirectories(data), true);
+             GateFixture world = new GateFixture(redis.uri())) {
+            QueueName queue = world.createQueue("10/1s", 1);
+            List<String> ids = world.submit(queue, 60);
+            GateFixture.sleep(Duration.ofMillis(1500));
+
+            try (Gate gate = Gate.start(world.gateConfig().withFailOpen(true));
+                 GateFixture.ReadyReader ready = world.readyReader()) {
+                ready.readUntil(10, Duration.ofSeconds(20));
+                long stoppedAt = System.currentTimeMillis();
+                redis.stop();
+                GateFixture.sleep(Duration.ofSeconds(3));
+                long restartedAt = System.currentTimeMillis();
+                redis.start();
+                ready.readUntil(60, Duration.ofSeconds(30));
+
+                List<ConsumerRecord<byte[], byte[]>> released = ready.of(queue);
+                long duringOutage = released.stream()
+                        .filter(r -> r.timestamp() > stoppedAt && r.timestamp() < restartedAt).count();
+                assertThat(duringOutage).isBetween(25L, 31L);
+                assertThat(released).extracting(r -> header(r, TaskHeaders.ID))
+                        .containsExactlyInAnyOrderElementsOf(ids);
+                assertThat(gate.isRunning()).isTrue();
+            }
+        }
+    }
 }
