@@ -2,13 +2,10 @@ package dev.sluice.gate;
 
 import dev.sluice.core.Queue;
 import dev.sluice.core.QueueName;
-import dev.sluice.core.TaskEvent;
-import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Topics;
 import dev.sluice.core.redis.Acquisition;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.TokenBucket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -19,21 +16,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.exceptions.JedisException;
@@ -61,6 +51,7 @@ final class GateLoop implements Runnable {
     private final long horizonNanos;
     private final ClockSync clock = new ClockSync();
     private final LocalBuckets localBuckets = new LocalBuckets();
+    private final Forwarder forwarder;
     private final Map<TopicPartition, Lane> lanes = new HashMap<>();
     private final ConcurrentLinkedQueue<String> changes = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
@@ -83,6 +74,7 @@ final class GateLoop implements Runnable {
         this.registry = registry;
         this.metrics = metrics;
         this.horizonNanos = config.sluice().bucketHorizon().toNanos();
+        this.forwarder = new Forwarder(producer, topics);
     }
 
     /** Called from the registry watcher's thread: a queue changed, or {@code ""} to re-read all. */
@@ -302,66 +294,14 @@ final class GateLoop implements Runnable {
         if (due.isEmpty()) {
             return;
         }
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        int count = 0;
-        try {
-            producer.beginTransaction();
-            for (Map.Entry<Lane, List<Lane.Grant>> entry : due.entrySet()) {
-                QueueName queue = entry.getKey().queue();
-                for (Lane.Grant grant : entry.getValue()) {
-                    forward(queue, grant);
-                    count++;
-                }
-                long last = entry.getValue().get(entry.getValue().size() - 1).record().offset();
-                offsets.put(entry.getKey().partition(), new OffsetAndMetadata(last + 1));
-            }
-            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-            if (halted) {
-                return; // a crash test: leave the transaction open, as a killed process would
-            }
-            producer.commitTransaction();
-            metrics.released(count);
-        } catch (ProducerFencedException e) {
-            throw e;
-        } catch (KafkaException e) {
-            LOG.warn("Forwarding {} records failed, rewinding their queues: {}", count, e.toString());
-            abortAndRewind(due.keySet(), due);
+        int forwarded = forwarder.forward(due, consumer.groupMetadata(), halted);
+        if (forwarded >= 0) {
+            metrics.released(forwarded);
+            return;
         }
-    }
-
-    private void forward(QueueName queue, Lane.Grant grant) {
-        ConsumerRecord<byte[], byte[]> record = grant.record();
-        long releasedAt = grant.slotMicros() / 1_000;
-        Headers headers = new RecordHeaders(record.headers().toArray());
-        String id = header(headers, TaskHeaders.ID);
-        if (id == null) {
-            id = UUID.randomUUID().toString();
-            headers.add(TaskHeaders.ID, utf8(id));
-        }
-        if (header(headers, TaskHeaders.QUEUE) == null) {
-            headers.add(TaskHeaders.QUEUE, utf8(queue.value()));
-        }
-        String attemptText = header(headers, TaskHeaders.ATTEMPT);
-        headers.remove(TaskHeaders.RELEASED_AT);
-        headers.add(TaskHeaders.RELEASED_AT, utf8(Long.toString(releasedAt)));
-        producer.send(new ProducerRecord<>(topics.ready(), null, releasedAt, record.key(), record.value(), headers));
-        int attempt = parseAttempt(attemptText);
-        producer.send(new ProducerRecord<>(topics.events(), null, releasedAt, utf8(queue.value()),
-                TaskEvent.of(TaskEvent.Type.released, queue, id, attempt, releasedAt).toJson()));
-    }
-
-    private void abortAndRewind(Collection<Lane> affected, Map<Lane, List<Lane.Grant>> due) {
-        try {
-            producer.abortTransaction();
-        } catch (ProducerFencedException e) {
-            throw e;
-        } catch (KafkaException e) {
-            LOG.warn("Aborting the transaction failed too: {}", e.toString());
-        }
-        for (Lane lane : affected) {
-            long firstOffset = due.get(lane).get(0).record().offset();
-            lane.rewind();
-            consumer.seek(lane.partition(), firstOffset);
+        for (Map.Entry<Lane, List<Lane.Grant>> entry : due.entrySet()) {
+            entry.getKey().rewind();
+            consumer.seek(entry.getKey().partition(), entry.getValue().get(0).record().offset());
         }
     }
 
@@ -411,26 +351,6 @@ final class GateLoop implements Runnable {
         return lanes.values().stream().mapToInt(Lane::held).sum();
     }
 
-    private static String header(Headers headers, String name) {
-        var header = headers.lastHeader(name);
-        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
-    }
-
-    private static int parseAttempt(String text) {
-        if (text == null) {
-            return 0;
-        }
-        try {
-            return Integer.parseInt(text.strip());
-        } catch (NumberFormatException e) {
-            return 0;
-        }
-    }
-
-    private static byte[] utf8(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
-    }
-
     /** Lanes follow the partitions this instance owns; held records of a lost partition are dropped. */
     private final class Rebalance implements ConsumerRebalanceListener {
 
@@ -464,6 +384,7 @@ final class GateLoop implements Runnable {
                 if (lane != null) {
                     lane.rewind();
                 }
+                forwarder.forget(partition);
             }
         }
     }

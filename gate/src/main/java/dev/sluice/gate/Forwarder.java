@@ -1,0 +1,199 @@
+package dev.sluice.gate;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.TaskEvent;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.Topics;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Forwards granted records in one Kafka transaction with the consumed offsets: each to the ready
+ * topic (payload and headers untouched, plus {@code sluice-released-at}, the release time as its
+ * timestamp) and a {@code released} event.
+ *
+ * <p>A record Kafka refuses for what it is (too large, invalid) would fail every retry and hold up
+ * every queue in the transaction: it is remembered, and on the retry it goes to the dead-letter topic
+ * with the error in {@code sluice-error} instead, so the other queues go on.
+ */
+final class Forwarder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
+    static final String ERROR_HEADER = "sluice-error";
+
+    private final Producer<byte[], byte[]> producer;
+    private final Topics topics;
+    /** Records refused by Kafka, by partition and offset; they are dead-lettered when next forwarded. */
+    private final Map<TopicPartition, Map<Long, String>> poison = new HashMap<>();
+
+    Forwarder(Producer<byte[], byte[]> producer, Topics topics) {
+        this.producer = producer;
+        this.topics = topics;
+    }
+
+    /**
+     * Forwards and commits.
+     *
+     * @param openOnly for crash tests: send everything, then leave the transaction open
+     * @return how many records were forwarded, or -1 when the transaction failed and was aborted (the
+     *     caller rewinds those queues; their tokens are spent)
+     * @throws ProducerFencedException when another gate with this instance id took over
+     */
+    int forward(Map<Lane, List<Lane.Grant>> due, ConsumerGroupMetadata group, boolean openOnly) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        List<Sent> sent = new ArrayList<>();
+        try {
+            producer.beginTransaction();
+            for (Map.Entry<Lane, List<Lane.Grant>> entry : due.entrySet()) {
+                for (Lane.Grant grant : entry.getValue()) {
+                    sent.add(send(entry.getKey().queue(), grant));
+                }
+                long last = entry.getValue().get(entry.getValue().size() - 1).record().offset();
+                offsets.put(entry.getKey().partition(), new OffsetAndMetadata(last + 1));
+            }
+            producer.sendOffsetsToTransaction(offsets, group);
+            if (openOnly) {
+                return sent.size();
+            }
+            producer.commitTransaction();
+            return sent.size();
+        } catch (ProducerFencedException e) {
+            throw e;
+        } catch (KafkaException e) {
+            LOG.warn("Forwarding {} records failed; their queues are rewound and retried: {}", sent.size(), e.toString());
+            rememberRefused(sent);
+            abort();
+            return -1;
+        }
+    }
+
+    private Sent send(QueueName queue, Lane.Grant grant) {
+        ConsumerRecord<byte[], byte[]> record = grant.record();
+        TopicPartition source = new TopicPartition(record.topic(), record.partition());
+        long releasedAt = grant.slotMicros() / 1_000;
+        Headers headers = new RecordHeaders(record.headers().toArray());
+        String id = header(headers, TaskHeaders.ID);
+        if (id == null) {
+            id = UUID.randomUUID().toString();
+            headers.add(TaskHeaders.ID, utf8(id));
+        }
+        if (header(headers, TaskHeaders.QUEUE) == null) {
+            headers.add(TaskHeaders.QUEUE, utf8(queue.value()));
+        }
+        int attempt = parseAttempt(header(headers, TaskHeaders.ATTEMPT));
+        String refusal = poison.getOrDefault(source, Map.of()).get(record.offset());
+        if (refusal == null) {
+            headers.remove(TaskHeaders.RELEASED_AT);
+            headers.add(TaskHeaders.RELEASED_AT, utf8(Long.toString(releasedAt)));
+            try {
+                Future<RecordMetadata> future = producer.send(new ProducerRecord<>(topics.ready(), null, releasedAt,
+                        record.key(), record.value(), headers));
+                event(queue, TaskEvent.Type.released, id, attempt, releasedAt, null);
+                return new Sent(source, record.offset(), future);
+            } catch (RecordTooLargeException | SerializationException | InvalidRecordException e) {
+                refusal = e.toString(); // refused before it left: dead-letter it in this transaction
+            }
+        }
+        poison.getOrDefault(source, new HashMap<>()).remove(record.offset());
+        headers.add(ERROR_HEADER, utf8("refused by Kafka: " + refusal));
+        // the payload itself may be what Kafka refused: the dead letter keeps headers and key only
+        producer.send(new ProducerRecord<>(topics.dead(), null, releasedAt, record.key(), null, headers));
+        event(queue, TaskEvent.Type.dead, id, attempt, releasedAt, "refused by Kafka: " + refusal);
+        LOG.warn("Task {} of queue {} (offset {}) was refused by Kafka and went to {}: {}", id, queue,
+                record.offset(), topics.dead(), refusal);
+        return new Sent(source, record.offset(), null);
+    }
+
+    private void event(QueueName queue, TaskEvent.Type type, String id, int attempt, long at, String detail) {
+        producer.send(new ProducerRecord<>(topics.events(), null, at, utf8(queue.value()),
+                new TaskEvent(type, queue.value(), id, attempt, at, detail).toJson()));
+    }
+
+    /** Finds the sends Kafka refused for the record itself, so that the retry dead-letters them. */
+    private void rememberRefused(List<Sent> sent) {
+        Set<TopicPartition> found = new HashSet<>();
+        for (Sent s : sent) {
+            if (s.future() == null || !s.future().isDone()) {
+                continue;
+            }
+            try {
+                s.future().get();
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof RecordTooLargeException || cause instanceof InvalidRecordException
+                        || cause instanceof CorruptRecordException) {
+                    poison.computeIfAbsent(s.source(), p -> new HashMap<>()).put(s.offset(), cause.toString());
+                    found.add(s.source());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (!found.isEmpty()) {
+            LOG.warn("Kafka refused records of {}; they go to {} on the retry", found, topics.dead());
+        }
+    }
+
+    private void abort() {
+        try {
+            producer.abortTransaction();
+        } catch (ProducerFencedException e) {
+            throw e;
+        } catch (KafkaException e) {
+            LOG.warn("Aborting the transaction failed too: {}", e.toString());
+        }
+    }
+
+    /** Forgets what was remembered of a partition this gate no longer owns. */
+    void forget(TopicPartition partition) {
+        poison.remove(partition);
+    }
+
+    private record Sent(TopicPartition source, long offset, Future<RecordMetadata> future) {
+    }
+
+    private static String header(Headers headers, String name) {
+        var header = headers.lastHeader(name);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    private static int parseAttempt(String text) {
+        if (text == null) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}
