@@ -133,7 +133,6 @@ public final class Gate implements AutoCloseable {
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
-        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 256 * 1024);
         // a fetch already waiting at the broker when a new queue's partition arrives delays its first
         // records by up to this long
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
@@ -152,7 +151,10 @@ public final class Gate implements AutoCloseable {
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "sluice-gate-" + config.instanceId());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        // commitTransaction flushes at once whatever the linger: lingering only fills batches while a
+        // step appends its records, it never delays a release
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
         // back-to-back transactions meet CONCURRENT_TRANSACTIONS while the previous one's markers are
         // written; the default first retry after 100 ms would make the gate late for its slots
         props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 5);

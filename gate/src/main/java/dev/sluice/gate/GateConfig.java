@@ -47,9 +47,9 @@ public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, i
         }
     }
 
-    /** Defaults: a random instance id, batches of 1000, 8 ready partitions, fail closed, resync every 30 s. */
+    /** Defaults: a random instance id, batches of 5000, 8 ready partitions, fail closed, resync every 30 s. */
     public static GateConfig of(SluiceConfig sluice) {
-        return new GateConfig(sluice, UUID.randomUUID().toString(), 1000, 8, false, Duration.ofSeconds(30));
+        return new GateConfig(sluice, UUID.randomUUID().toString(), 5000, 8, false, Duration.ofSeconds(30));
     }
 
     /** Reads {@link SluiceConfig#fromEnvironment} and the gate's own variables. */

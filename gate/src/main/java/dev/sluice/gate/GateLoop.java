@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ProducerFencedException;
@@ -48,7 +49,14 @@ final class GateLoop implements Runnable {
     private final Producer<byte[], byte[]> producer;
     private final TokenBucket bucket;
     private final QueueRegistry registry;
+    /** The configured horizon: the least the gate reserves ahead. */
     private final long horizonNanos;
+    /**
+     * How long a step's work (asking buckets, committing a transaction) takes, smoothed. The gate
+     * reserves slots at least four of these ahead, so that a slow commit never makes it late for a slot
+     * and a fast queue never loses tokens to a busy step.
+     */
+    private double busyNanos;
     private final ClockSync clock = new ClockSync();
     private final LocalBuckets localBuckets = new LocalBuckets();
     private final Forwarder forwarder;
@@ -115,15 +123,29 @@ final class GateLoop implements Runnable {
     }
 
     private void step() {
+        long started = System.nanoTime();
         applyChanges();
-        ConsumerRecordsSink.drain(consumer.poll(Duration.ofNanos(sleepNanos())), lanes);
+        long timeout = sleepNanos();
+        ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofNanos(timeout));
+        ConsumerRecordsSink.drain(polled, lanes);
         if (halted) {
             return;
         }
-        acquireTokens(System.nanoTime());
+        long busyFrom = System.nanoTime();
+        long callsBefore = metrics.bucketCalls();
+        long releasedBefore = metrics.released();
+        acquireTokens(busyFrom);
         forwardDue();
         pauseOrResume();
+        long busy = System.nanoTime() - busyFrom;
+        busyNanos = 0.8 * busyNanos + 0.2 * busy;
+        if (LOG.isDebugEnabled() && polled.count() + metrics.released() - releasedBefore > 0) {
+            LOG.debug("step: polled {} records in {} ms (timeout {} ms); {} bucket calls and {} released in {} ms",
+                    polled.count(), (busyFrom - started) / 1_000_000, timeout / 1_000_000,
+                    metrics.bucketCalls() - callsBefore, metrics.released() - releasedBefore, busy / 1_000_000);
+        }
     }
+
 
     private void applyChanges() {
         boolean resyncAll = System.nanoTime() >= nextResyncNanos;
@@ -241,9 +263,10 @@ final class GateLoop implements Runnable {
                 continue;
             }
             long before = System.nanoTime();
+            long horizon = effectiveHorizonNanos();
             Acquisition acquisition;
             try {
-                acquisition = bucket.acquire(lane.queue(), want);
+                acquisition = bucket.acquire(lane.queue(), want, Duration.ofNanos(horizon));
             } catch (JedisException e) {
                 noteRedisDown(e);
                 redisRetryAtNanos = System.nanoTime() + redisBackoff.nextDelayNanos();
@@ -259,12 +282,16 @@ final class GateLoop implements Runnable {
             clock.observe(acquisition.nowMicros(), before, after);
             metrics.acquired(acquisition.granted());
             Lane.Status previous = lane.status();
-            lane.onAcquired(acquisition, clock, after, horizonNanos);
+            lane.onAcquired(acquisition, clock, after, horizon);
             if (lane.status() != previous) {
                 LOG.info("Queue {} is {}: {}", lane.queue(), lane.status().name().toLowerCase(),
                         lane.status() == Lane.Status.ACTIVE ? "releasing" : "releasing nothing");
             }
         }
+    }
+
+    private long effectiveHorizonNanos() {
+        return Math.min(TokenBucket.MAX_HORIZON.toNanos(), Math.max(horizonNanos, (long) (4 * busyNanos)));
     }
 
     /** Fail open: grant from this process's own bucket at the queue's last known rate. */
@@ -390,15 +417,16 @@ final class GateLoop implements Runnable {
     }
 
     /**
-     * Records held per queue: what one horizon releases at the queue's rate, twice over, at least 16,
-     * at most the max batch. A slow queue holds a few records; a fast one enough to fill its slots.
+     * Records held per queue: what a quarter of a second releases at the queue's rate, twice over, at
+     * least 16, at most the max batch. A slow queue holds a few records; a fast one enough to fill the
+     * slots of a horizon stretched by busy steps.
      */
     private int capacityFor(QueueName queue) {
         Queue known = this.known.get(queue);
         if (known == null) {
             return 16;
         }
-        double perHorizon = known.spec().rateLimit().perSecond() * horizonNanos / 1e9 + known.spec().burst();
+        double perHorizon = known.spec().rateLimit().perSecond() * 0.25 + known.spec().burst();
         return (int) Math.max(16, Math.min(config.maxBatch(), Math.ceil(2 * perHorizon)));
     }
 }

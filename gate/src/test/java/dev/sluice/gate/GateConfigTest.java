@@ -9,11 +9,11 @@ import org.junit.jupiter.api.Test;
 class GateConfigTest {
 
     @Test
-    void defaultsFailClosedWithBatchesOfAThousand() {
+    void defaultsFailClosedWithBatchesOfFiveThousand() {
         GateConfig config = GateConfig.fromEnvironment(Map.of());
 
         assertThat(config.failOpen()).isFalse();
-        assertThat(config.maxBatch()).isEqualTo(1000);
+        assertThat(config.maxBatch()).isEqualTo(5000);
         assertThat(config.readyPartitions()).isEqualTo(8);
         assertThat(config.instanceId()).isNotBlank();
         assertThat(Gate.group(config)).isEqualTo("sluice-gate");

@@ -20,6 +20,8 @@ public final class TokenBucket {
 
     /** The most tokens one call may ask for; the script clamps to it as well. */
     public static final int MAX_BATCH = 10_000;
+    /** The furthest ahead one call may reserve slots. */
+    public static final Duration MAX_HORIZON = Duration.ofSeconds(1);
 
     private final ScriptRunner scripts;
     private final RedisKeys keys;
@@ -37,7 +39,7 @@ public final class TokenBucket {
         this.scripts = Objects.requireNonNull(scripts, "scripts");
         this.keys = Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(horizon, "horizon");
-        if (horizon.isNegative() || horizon.compareTo(Duration.ofSeconds(1)) > 0) {
+        if (horizon.isNegative() || horizon.compareTo(MAX_HORIZON) > 0) {
             throw new IllegalArgumentException("the horizon must be between 0 and 1 s, got " + horizon);
         }
         this.horizonMicros = String.valueOf(horizon.toNanos() / 1_000);
@@ -49,6 +51,22 @@ public final class TokenBucket {
      * @param max 0 to {@value #MAX_BATCH}; 0 only asks when the next token is due
      */
     public Acquisition acquire(QueueName queue, int max) {
+        return acquire(queue, max, horizonMicros);
+    }
+
+    /**
+     * Takes up to {@code max} tokens, reserving slots up to {@code horizon} ahead (at most 1 s) instead
+     * of the bucket's own horizon: a caller that is sometimes busy for longer than its horizon asks
+     * further ahead so that it is never late for a slot.
+     */
+    public Acquisition acquire(QueueName queue, int max, Duration horizon) {
+        if (horizon.isNegative() || horizon.compareTo(MAX_HORIZON) > 0) {
+            throw new IllegalArgumentException("the horizon must be between 0 and 1 s, got " + horizon);
+        }
+        return acquire(queue, max, String.valueOf(horizon.toNanos() / 1_000));
+    }
+
+    private Acquisition acquire(QueueName queue, int max, String horizonMicros) {
         if (max < 0 || max > MAX_BATCH) {
             throw new IllegalArgumentException("max must be between 0 and " + MAX_BATCH + ", got " + max);
         }

@@ -1,0 +1,338 @@
+package dev.sluice.bench;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.QueueSpec;
+import dev.sluice.core.RateLimit;
+import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.Topics;
+import dev.sluice.core.kafka.TopicProvisioner;
+import dev.sluice.core.redis.QueueRegistry;
+import dev.sluice.embedded.SharedServers;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * The gate on the embedded broker, run as its own process ({@code GateMain}) as in production:
+ * <ol>
+ *   <li>(a) baseline: a transactional consume-and-produce copy of the same records with no rate
+ *       limiting, same consumer and producer settings as the gate;</li>
+ *   <li>(b) the gate across 1,000 queues whose limits are far above the offered load;</li>
+ *   <li>(c) one queue at 20,000/1s with a backlog of 60,000;</li>
+ *   <li>a 50/1s queue: lateness of each release against the ideal schedule.</li>
+ * </ol>
+ * Prints records/s, the ratio b/a, Redis calls per released task, lateness percentiles and the gate
+ * process's heap.
+ */
+public final class GateBenchmark {
+
+    private static final int QUEUES = 1000;
+    private static final int PER_QUEUE = 50;
+    private static final byte[] PAYLOAD = new byte[200];
+
+    private final String bootstrap = SharedServers.kafkaBootstrapServers();
+    private final String redisUri = SharedServers.redisUri();
+    private final String prefix = "bench" + UUID.randomUUID().toString().substring(0, 6);
+    private final Topics topics = new Topics(prefix);
+    private final SluiceConfig sluice = SluiceConfig.fromEnvironment(Map.of(
+            SluiceConfig.ENV_KAFKA, bootstrap, SluiceConfig.ENV_REDIS, redisUri,
+            SluiceConfig.ENV_TOPIC_PREFIX, prefix, SluiceConfig.ENV_KEY_PREFIX, prefix));
+
+    private GateBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        new GateBenchmark().run();
+        System.exit(0);
+    }
+
+    private void run() throws Exception {
+        System.out.printf("Gate benchmark on the embedded broker (%s) and redis-server (%s); %d cores%n",
+                bootstrap, redisUri, Runtime.getRuntime().availableProcessors());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+             RedisClient redis = RedisClient.create(URI.create(redisUri));
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.LINGER_MS_CONFIG, 10,
+                     ProducerConfig.BATCH_SIZE_CONFIG, 65536), new ByteArraySerializer(), new ByteArraySerializer())) {
+            TopicProvisioner provisioner = new TopicProvisioner(admin, topics, (short) 1);
+            provisioner.ensureSharedTopics(8);
+            QueueRegistry registry = new QueueRegistry(redis, sluice.keys());
+
+            List<QueueName> queues = new ArrayList<>();
+            List<NewTopic> newTopics = new ArrayList<>();
+            for (int i = 0; i < QUEUES; i++) {
+                QueueName queue = QueueName.generate();
+                queues.add(queue);
+                newTopics.add(new NewTopic(topics.queue(queue), 1, (short) 1));
+            }
+            admin.createTopics(newTopics).all().get(300, TimeUnit.SECONDS);
+            for (QueueName queue : queues) {
+                produce(producer, queue, PER_QUEUE);
+            }
+            producer.flush();
+            int total = QUEUES * PER_QUEUE;
+
+            String pipeOut = prefix + ".pipe-out";
+            admin.createTopics(List.of(new NewTopic(pipeOut, 8, (short) 1))).all().get(60, TimeUnit.SECONDS);
+            double pipeRate = rawPipe(queues, pipeOut, total);
+            System.out.printf(Locale.ROOT, "(a) raw transactional pipe, %d records over %d topics: %.0f records/s%n",
+                    total, QUEUES, pipeRate);
+
+            long callsBefore = evalshaCalls(redis);
+            try (ReadyCounter ready = new ReadyCounter()) {
+                for (QueueName queue : queues) {
+                    registry.create(queue, QueueSpec.of(RateLimit.parse("1000000/1s")));
+                }
+                Process gate = startGate();
+                try {
+                    double gateRate = ready.throughput(total, Duration.ofMinutes(5));
+                    long calls = evalshaCalls(redis) - callsBefore;
+                    System.out.printf(Locale.ROOT, "(b) gate, same records, limits far above the load: %.0f records/s"
+                            + " (b/a = %.2f), %.3f Redis calls per released task%n",
+                            gateRate, gateRate / pipeRate, (double) calls / total);
+                    System.out.println("    gate process heap after (b), 1000 queues held: " + heap(gate));
+
+                    QueueName fast = QueueName.generate();
+                    provisioner.ensureQueueTopic(fast);
+                    produce(producer, fast, 60_000);
+                    producer.flush();
+                    callsBefore = evalshaCalls(redis);
+                    registry.create(fast, QueueSpec.of(RateLimit.parse("20000/1s")));
+                    long[] fastTimes = ready.timestampsOf(fast, 60_000, Duration.ofMinutes(2));
+                    calls = evalshaCalls(redis) - callsBefore;
+                    double achieved = (fastTimes.length - 1) * 1000.0 / (fastTimes[fastTimes.length - 1] - fastTimes[0]);
+                    System.out.printf(Locale.ROOT, "(c) one queue at 20000/1s, 60000 tasks: %.0f records/s released,"
+                            + " max %d in any 1 s window, %.4f Redis calls per released task%n", achieved,
+                            dev.sluice.core.Windows.maxInAnyWindow(fastTimes, 1000), (double) calls / fastTimes.length);
+
+                    QueueName steady = QueueName.generate();
+                    provisioner.ensureQueueTopic(steady);
+                    produce(producer, steady, 500);
+                    producer.flush();
+                    registry.create(steady, QueueSpec.of(RateLimit.parse("50/1s")));
+                    long[][] seen = ready.timestampsAndArrivals(steady, 500, Duration.ofMinutes(1));
+                    lateness(seen[0], seen[1]);
+                    System.out.println("    gate process heap at the end: " + heap(gate));
+                } finally {
+                    gate.destroy();
+                    gate.waitFor(30, TimeUnit.SECONDS);
+                }
+            }
+        }
+    }
+
+    private void produce(KafkaProducer<byte[], byte[]> producer, QueueName queue, int count) {
+        for (int i = 0; i < count; i++) {
+            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topics.queue(queue), null, PAYLOAD);
+            record.headers().add(TaskHeaders.ID, (queue.value() + "-" + i).getBytes(StandardCharsets.UTF_8));
+            record.headers().add(TaskHeaders.QUEUE, queue.value().getBytes(StandardCharsets.UTF_8));
+            producer.send(record);
+        }
+    }
+
+    /** (a): read committed, copy in one transaction per poll with the consumed offsets. */
+    private double rawPipe(List<QueueName> queues, String out, int total) {
+        Map<String, Object> consumerProps = new HashMap<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, prefix + "-pipe",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100));
+        Map<String, Object> producerProps = Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "-pipe",
+                ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024,
+                ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 5);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps,
+                     new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            consumer.subscribe(queues.stream().map(topics::queue).toList());
+            int copied = 0;
+            long first = 0;
+            long last = 0;
+            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            while (copied < total && System.nanoTime() < deadline) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                producer.beginTransaction();
+                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    producer.send(new ProducerRecord<>(out, null, record.key(), record.value(), record.headers()));
+                    offsets.put(new TopicPartition(record.topic(), record.partition()),
+                            new OffsetAndMetadata(record.offset() + 1));
+                }
+                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                producer.commitTransaction();
+                if (copied == 0) {
+                    first = System.nanoTime();
+                }
+                copied += records.count();
+                last = System.nanoTime();
+            }
+            return copied * 1e9 / (last - first);
+        }
+    }
+
+    private Process startGate() throws IOException {
+        String classpath = System.getProperty("java.class.path");
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", classpath, "dev.sluice.gate.GateMain")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("bench", "target", "gate-benchmark.log").toFile()));
+        builder.environment().put(SluiceConfig.ENV_KAFKA, bootstrap);
+        builder.environment().put(SluiceConfig.ENV_REDIS, redisUri);
+        builder.environment().put(SluiceConfig.ENV_TOPIC_PREFIX, prefix);
+        builder.environment().put(SluiceConfig.ENV_KEY_PREFIX, prefix);
+        builder.environment().put("SLUICE_GATE_ID", "bench");
+        return builder.start();
+    }
+
+    private static String heap(Process process) {
+        try {
+            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+            new ProcessBuilder(jcmd, String.valueOf(process.pid()), "GC.run").start().waitFor(30, TimeUnit.SECONDS);
+            Process info = new ProcessBuilder(jcmd, String.valueOf(process.pid()), "GC.heap_info")
+                    .redirectErrorStream(true).start();
+            String text = new String(info.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            Matcher used = Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(text);
+            return used.find() ? String.format(Locale.ROOT, "%.1f MB used after a full GC (of %.0f MB committed)",
+                    Long.parseLong(used.group(2)) / 1024.0, Long.parseLong(used.group(1)) / 1024.0)
+                    : "unknown (" + text.strip() + ")";
+        } catch (IOException | InterruptedException e) {
+            return "unknown (" + e + ")";
+        }
+    }
+
+    private static long evalshaCalls(RedisClient redis) {
+        return redis.info("commandstats").lines().filter(l -> l.startsWith("cmdstat_evalsha:")).findFirst()
+                .map(l -> Long.parseLong(l.substring(l.indexOf("calls=") + 6, l.indexOf(','))))
+                .orElse(0L);
+    }
+
+    private static void lateness(long[] timestamps, long[] arrivals) {
+        long[] slotLate = new long[timestamps.length];
+        long[] visibleLate = new long[timestamps.length];
+        for (int k = 0; k < timestamps.length; k++) {
+            long ideal = timestamps[0] + k * 20L;
+            slotLate[k] = timestamps[k] - ideal;
+            visibleLate[k] = arrivals[k] - ideal;
+        }
+        Arrays.sort(slotLate);
+        Arrays.sort(visibleLate);
+        System.out.printf(Locale.ROOT, "50/1s queue, %d releases against the ideal schedule (first + k x 20 ms):%n"
+                        + "    release timestamp lateness p50 %d ms, p99 %d ms, max %d ms%n"
+                        + "    seen by a read_committed consumer: p50 %d ms, p99 %d ms, max %d ms%n",
+                timestamps.length, pct(slotLate, 50), pct(slotLate, 99), slotLate[slotLate.length - 1],
+                pct(visibleLate, 50), pct(visibleLate, 99), visibleLate[visibleLate.length - 1]);
+    }
+
+    private static long pct(long[] sorted, int p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
+    }
+
+    /** Reads the ready topic (read_committed) and keeps, per record, its timestamp and arrival time. */
+    private final class ReadyCounter implements AutoCloseable {
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final Map<String, List<long[]>> byQueue = new HashMap<>();
+        private int count;
+
+        ReadyCounter() {
+            consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                    ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            List<TopicPartition> partitions = consumer.partitionsFor(topics.ready()).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position);
+        }
+
+        private void pollOnce() {
+            for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(20))) {
+                long arrived = System.currentTimeMillis();
+                var header = record.headers().lastHeader(TaskHeaders.QUEUE);
+                String queue = header == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
+                byQueue.computeIfAbsent(queue, q -> new ArrayList<>()).add(new long[] {record.timestamp(), arrived});
+                count++;
+            }
+        }
+
+        /** Records/s between the first and the last of {@code total} records. */
+        double throughput(int total, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            long first = 0;
+            long last = 0;
+            while (count < total && System.nanoTime() < deadline) {
+                int before = count;
+                pollOnce();
+                if (before == 0 && count > 0) {
+                    first = System.nanoTime();
+                }
+                if (count > before) {
+                    last = System.nanoTime();
+                }
+            }
+            return count * 1e9 / (last - first);
+        }
+
+        long[] timestampsOf(QueueName queue, int expected, Duration timeout) {
+            return timestampsAndArrivals(queue, expected, timeout)[0];
+        }
+
+        long[][] timestampsAndArrivals(QueueName queue, int expected, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (byQueue.getOrDefault(queue.value(), List.of()).size() < expected && System.nanoTime() < deadline) {
+                pollOnce();
+            }
+            List<long[]> seen = new ArrayList<>(byQueue.getOrDefault(queue.value(), List.of()));
+            seen.sort((x, y) -> Long.compare(x[0], y[0]));
+            long[][] result = new long[2][seen.size()];
+            for (int i = 0; i < seen.size(); i++) {
+                result[0][i] = seen.get(i)[0];
+                result[1][i] = seen.get(i)[1];
+            }
+            return result;
+        }
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
+    }
+}
