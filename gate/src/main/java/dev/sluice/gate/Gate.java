@@ -47,9 +47,14 @@ public final class Gate implements AutoCloseable {
 
     private Gate(GateConfig config) {
         this.config = config;
-        try (Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers()))) {
+        Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers(),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
+        try {
             new TopicProvisioner(admin, config.sluice().topics(), (short) 1).ensureSharedTopics(config.readyPartitions());
+        } finally {
+            admin.close(Duration.ofSeconds(5));
         }
         this.redis = RedisClient.create(config.sluice().redisUri());
         this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),

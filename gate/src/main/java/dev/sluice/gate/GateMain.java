@@ -29,7 +29,14 @@ public final class GateMain {
             System.exit(1);
             return;
         }
-        Gate gate = Gate.start(config);
+        Gate gate;
+        try {
+            gate = Gate.start(config);
+        } catch (IllegalStateException | org.apache.kafka.common.KafkaException e) {
+            System.err.println("sluice gate: cannot start: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gate.close();

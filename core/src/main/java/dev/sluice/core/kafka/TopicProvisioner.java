@@ -91,7 +91,8 @@ public final class TopicProvisioner {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Kafka did not answer while creating topics: " + e, e);
+            throw new IllegalStateException("Kafka at the configured bootstrap servers did not answer while"
+                    + " creating topics (is it running?): " + e, e);
         }
     }
 }
