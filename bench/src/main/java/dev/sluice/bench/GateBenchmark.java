@@ -55,7 +55,9 @@ import redis.clients.jedis.RedisClient;
 public final class GateBenchmark {
 
     private static final int QUEUES = 1000;
-    private static final int PER_QUEUE = 50;
+    private static final int PER_QUEUE = 100;
+    /** Records let through before timing starts, in (a) and (b) alike: a fresh JVM is slow at first. */
+    private static final int WARM_UP = 20_000;
     private static final byte[] PAYLOAD = new byte[200];
 
     private final String bootstrap = SharedServers.kafkaBootstrapServers();
@@ -103,8 +105,8 @@ public final class GateBenchmark {
             String pipeOut = prefix + ".pipe-out";
             admin.createTopics(List.of(new NewTopic(pipeOut, 8, (short) 1))).all().get(60, TimeUnit.SECONDS);
             double pipeRate = rawPipe(queues, pipeOut, total);
-            System.out.printf(Locale.ROOT, "(a) raw transactional pipe, %d records over %d topics: %.0f records/s%n",
-                    total, QUEUES, pipeRate);
+            System.out.printf(Locale.ROOT, "(a) raw transactional pipe, %d records over %d topics: %.0f records/s"
+                    + " (timed after the first %d)%n", total, QUEUES, pipeRate, WARM_UP);
 
             long callsBefore = evalshaCalls(redis);
             try (ReadyCounter ready = new ReadyCounter()) {
@@ -115,7 +117,7 @@ public final class GateBenchmark {
                 try {
                     double gateRate = ready.throughput(total, Duration.ofMinutes(5));
                     long calls = evalshaCalls(redis) - callsBefore;
-                    System.out.printf(Locale.ROOT, "(b) gate, same records, limits far above the load: %.0f records/s"
+                    System.out.printf(Locale.ROOT, "(b) gate, same records, limits far above the load: %.0f records/s (timed likewise)"
                             + " (b/a = %.2f), %.3f Redis calls per released task%n",
                             gateRate, gateRate / pipeRate, (double) calls / total);
                     System.out.println("    gate process heap after (b), 1000 queues held: " + heap(gate));
@@ -181,6 +183,7 @@ public final class GateBenchmark {
             producer.initTransactions();
             consumer.subscribe(queues.stream().map(topics::queue).toList());
             int copied = 0;
+            int timedFrom = 0;
             long first = 0;
             long last = 0;
             long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
@@ -198,20 +201,27 @@ public final class GateBenchmark {
                 }
                 producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
                 producer.commitTransaction();
-                if (copied == 0) {
-                    first = System.nanoTime();
-                }
                 copied += records.count();
+                if (first == 0 && copied >= WARM_UP) {
+                    first = System.nanoTime();
+                    timedFrom = copied;
+                }
                 last = System.nanoTime();
             }
-            return copied * 1e9 / (last - first);
+            return (copied - timedFrom) * 1e9 / (last - first);
         }
     }
 
     private Process startGate() throws IOException {
         String classpath = System.getProperty("java.class.path");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", classpath, "dev.sluice.gate.GateMain")
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", classpath));
+        String logging = System.getProperty("gate.logback");
+        if (logging != null) {
+            command.add("-Dlogback.configurationFile=" + logging); // e.g. to see the gate's steps at DEBUG
+        }
+        command.add("dev.sluice.gate.GateMain");
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("bench", "target", "gate-benchmark.log").toFile()));
         builder.environment().put(SluiceConfig.ENV_KAFKA, bootstrap);
@@ -252,13 +262,20 @@ public final class GateBenchmark {
             slotLate[k] = timestamps[k] - ideal;
             visibleLate[k] = arrivals[k] - ideal;
         }
+        long[] gapError = new long[timestamps.length - 1];
+        for (int k = 1; k < timestamps.length; k++) {
+            gapError[k - 1] = Math.abs(timestamps[k] - timestamps[k - 1] - 20L);
+        }
         Arrays.sort(slotLate);
         Arrays.sort(visibleLate);
+        Arrays.sort(gapError);
         System.out.printf(Locale.ROOT, "50/1s queue, %d releases against the ideal schedule (first + k x 20 ms):%n"
                         + "    release timestamp lateness p50 %d ms, p99 %d ms, max %d ms%n"
-                        + "    seen by a read_committed consumer: p50 %d ms, p99 %d ms, max %d ms%n",
+                        + "    seen by a read_committed consumer: p50 %d ms, p99 %d ms, max %d ms%n"
+                        + "    gap to the previous release, distance from 20 ms: p50 %d ms, p99 %d ms, max %d ms%n",
                 timestamps.length, pct(slotLate, 50), pct(slotLate, 99), slotLate[slotLate.length - 1],
-                pct(visibleLate, 50), pct(visibleLate, 99), visibleLate[visibleLate.length - 1]);
+                pct(visibleLate, 50), pct(visibleLate, 99), visibleLate[visibleLate.length - 1],
+                pct(gapError, 50), pct(gapError, 99), gapError[gapError.length - 1]);
     }
 
     private static long pct(long[] sorted, int p) {
@@ -293,22 +310,24 @@ public final class GateBenchmark {
             }
         }
 
-        /** Records/s between the first and the last of {@code total} records. */
+        /** Records/s from the {@link #WARM_UP}th to the last of {@code total} records. */
         double throughput(int total, Duration timeout) {
             long deadline = System.nanoTime() + timeout.toNanos();
             long first = 0;
+            int timedFrom = 0;
             long last = 0;
             while (count < total && System.nanoTime() < deadline) {
                 int before = count;
                 pollOnce();
-                if (before == 0 && count > 0) {
+                if (first == 0 && count >= WARM_UP) {
                     first = System.nanoTime();
+                    timedFrom = count;
                 }
                 if (count > before) {
                     last = System.nanoTime();
                 }
             }
-            return count * 1e9 / (last - first);
+            return (count - timedFrom) * 1e9 / (last - first);
         }
 
         long[] timestampsOf(QueueName queue, int expected, Duration timeout) {

@@ -10,14 +10,22 @@ import java.util.Objects;
 /**
  * One step in a task's life, published to {@code sluice.events} with the queue name as the key.
  *
- * <p>The value is JSON: {@code {"type":"released","queue":"q","id":"…","attempt":0,"at":1700000000000}}
- * with an optional {@code "detail"} (the error of a failure, for instance).
+ * <p>The value is JSON: {@code {"type":"completed","queue":"q","id":"…","attempt":0,"at":1700000000000,
+ * "count":1}} with an optional {@code "detail"} (the error of a failure, for instance).
+ *
+ * <p>One event may stand for several tasks: the gate writes one {@code released} event per queue, per
+ * transaction and per calendar second, with {@code count} the tasks it released then, {@code at} the
+ * first of their release times and no {@code id}. Counting by the sum of {@code count} gives exact
+ * totals and exact per-second figures; each task's own release time is its record's timestamp on the
+ * ready topic. A missing {@code count} reads as 1.
  *
  * @param type what happened
+ * @param id the task, or {@code null} for an event that stands for several
  * @param at when, in milliseconds since the epoch
+ * @param count how many tasks this event stands for (at least 1)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record TaskEvent(Type type, String queue, String id, int attempt, long at, String detail) {
+public record TaskEvent(Type type, String queue, String id, int attempt, long at, int count, String detail) {
 
     /** What happened to the task; the names are the wire values. */
     public enum Type {
@@ -30,10 +38,27 @@ public record TaskEvent(Type type, String queue, String id, int attempt, long at
     public TaskEvent {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(queue, "queue");
+        if (count == 0) {
+            count = 1;
+        }
+        if (count < 0) {
+            throw new IllegalArgumentException("an event stands for at least one task, got count " + count);
+        }
     }
 
+    /** One task's event. */
     public static TaskEvent of(Type type, QueueName queue, String id, int attempt, long at) {
-        return new TaskEvent(type, queue.value(), id, attempt, at, null);
+        return new TaskEvent(type, queue.value(), id, attempt, at, 1, null);
+    }
+
+    /** One task's event with a detail (an error message, say). */
+    public static TaskEvent of(Type type, QueueName queue, String id, int attempt, long at, String detail) {
+        return new TaskEvent(type, queue.value(), id, attempt, at, 1, detail);
+    }
+
+    /** {@code count} releases of one queue within one second, the first at {@code at}. */
+    public static TaskEvent released(QueueName queue, int count, long at) {
+        return new TaskEvent(Type.released, queue.value(), null, 0, at, count, null);
     }
 
     public byte[] toJson() {

@@ -70,9 +70,15 @@ final class Forwarder {
         try {
             producer.beginTransaction();
             for (Map.Entry<Lane, List<Lane.Grant>> entry : due.entrySet()) {
+                ReleaseCounter released = new ReleaseCounter(entry.getKey().queue());
                 for (Lane.Grant grant : entry.getValue()) {
-                    sent.add(send(entry.getKey().queue(), grant));
+                    Sent one = send(entry.getKey().queue(), grant);
+                    sent.add(one);
+                    if (one.future() != null) {
+                        released.add(grant.slotMicros() / 1_000);
+                    }
                 }
+                released.publish();
                 long last = entry.getValue().get(entry.getValue().size() - 1).record().offset();
                 offsets.put(entry.getKey().partition(), new OffsetAndMetadata(last + 1));
             }
@@ -113,7 +119,6 @@ final class Forwarder {
             try {
                 Future<RecordMetadata> future = producer.send(new ProducerRecord<>(topics.ready(), null, releasedAt,
                         record.key(), record.value(), headers));
-                event(queue, TaskEvent.Type.released, id, attempt, releasedAt, null);
                 return new Sent(source, record.offset(), future);
             } catch (RecordTooLargeException | SerializationException | InvalidRecordException e) {
                 refusal = e.toString(); // refused before it left: dead-letter it in this transaction
@@ -123,15 +128,46 @@ final class Forwarder {
         headers.add(ERROR_HEADER, utf8("refused by Kafka: " + refusal));
         // the payload itself may be what Kafka refused: the dead letter keeps headers and key only
         producer.send(new ProducerRecord<>(topics.dead(), null, releasedAt, record.key(), null, headers));
-        event(queue, TaskEvent.Type.dead, id, attempt, releasedAt, "refused by Kafka: " + refusal);
+        publish(queue, TaskEvent.of(TaskEvent.Type.dead, queue, id, attempt, releasedAt, "refused by Kafka: " + refusal));
         LOG.warn("Task {} of queue {} (offset {}) was refused by Kafka and went to {}: {}", id, queue,
                 record.offset(), topics.dead(), refusal);
         return new Sent(source, record.offset(), null);
     }
 
-    private void event(QueueName queue, TaskEvent.Type type, String id, int attempt, long at, String detail) {
-        producer.send(new ProducerRecord<>(topics.events(), null, at, utf8(queue.value()),
-                new TaskEvent(type, queue.value(), id, attempt, at, detail).toJson()));
+    private void publish(QueueName queue, TaskEvent event) {
+        producer.send(new ProducerRecord<>(topics.events(), null, event.at(), utf8(queue.value()), event.toJson()));
+    }
+
+    /**
+     * Counts one queue's releases in one transaction by calendar second and publishes one
+     * {@code released} event per second, so that a queue releasing 20,000 tasks a second adds a few
+     * events a second to {@code sluice.events}, not 20,000. Releases arrive in slot order.
+     */
+    private final class ReleaseCounter {
+        private final QueueName queue;
+        private long second = Long.MIN_VALUE;
+        private long first;
+        private int count;
+
+        ReleaseCounter(QueueName queue) {
+            this.queue = queue;
+        }
+
+        void add(long releasedAtMillis) {
+            if (releasedAtMillis / 1000 != second) {
+                publish();
+                second = releasedAtMillis / 1000;
+                first = releasedAtMillis;
+            }
+            count++;
+        }
+
+        void publish() {
+            if (count > 0) {
+                Forwarder.this.publish(queue, TaskEvent.released(queue, count, first));
+                count = 0;
+            }
+        }
     }
 
     /** Finds the sends Kafka refused for the record itself, so that the retry dead-letters them. */

@@ -5,6 +5,7 @@ import dev.sluice.core.QueueSpec;
 import dev.sluice.core.RateLimit;
 import dev.sluice.core.RedisKeys;
 import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.TaskEvent;
 import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Topics;
 import dev.sluice.core.kafka.TopicProvisioner;
@@ -106,6 +107,29 @@ final class GateFixture implements AutoCloseable {
         }
         producer.flush();
         return ids;
+    }
+
+    /** The events of one queue on the events topic (read_committed), until their counts reach a total. */
+    List<TaskEvent> readEvents(QueueName queue, int totalCount, Duration timeout) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topics.events(), Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            List<TaskEvent> events = new ArrayList<>();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (events.stream().mapToInt(TaskEvent::count).sum() < totalCount && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+                    if (queue.value().equals(new String(record.key(), StandardCharsets.UTF_8))) {
+                        events.add(TaskEvent.fromJson(record.value()));
+                    }
+                }
+            }
+            return events;
+        }
     }
 
     /** A read_committed reader of the ready topic, from its beginning. */

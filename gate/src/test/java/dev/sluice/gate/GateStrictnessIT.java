@@ -5,10 +5,13 @@ import static dev.sluice.gate.GateFixture.timestamps;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.core.QueueName;
+import dev.sluice.core.TaskEvent;
 import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Windows;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -88,6 +91,28 @@ class GateStrictnessIT {
                 }
                 assertThat(first.metrics().released()).isPositive();
                 assertThat(second.metrics().released()).isPositive();
+            }
+        }
+    }
+
+    @Test
+    void releasedEventsCountEveryReleaseInItsSecond() {
+        try (GateFixture world = new GateFixture()) {
+            QueueName queue = world.createQueue("40/1s", 1);
+            world.submit(queue, 100);
+            world.startGate();
+            try (GateFixture.ReadyReader ready = world.readyReader()) {
+                ready.readUntil(100, Duration.ofSeconds(20));
+                List<TaskEvent> events = world.readEvents(queue, 100, Duration.ofSeconds(10));
+
+                assertThat(events).allMatch(e -> e.type() == TaskEvent.Type.released);
+                assertThat(events.stream().mapToInt(TaskEvent::count).sum()).isEqualTo(100);
+                Map<Long, Integer> perSecondFromEvents = new TreeMap<>();
+                events.forEach(e -> perSecondFromEvents.merge(e.at() / 1000, e.count(), Integer::sum));
+                Map<Long, Integer> perSecondFromTasks = new TreeMap<>();
+                ready.of(queue).forEach(r -> perSecondFromTasks.merge(r.timestamp() / 1000, 1, Integer::sum));
+                assertThat(perSecondFromEvents).isEqualTo(perSecondFromTasks);
+                assertThat(events.size()).isLessThan(100);
             }
         }
     }
