@@ -249,43 +249,63 @@ final class GateLoop implements Runnable {
         return Math.max(0, until - now);
     }
 
+    /**
+     * Asks the buckets of every lane whose time has come, all in one Redis round trip. While Redis is
+     * down it is tried once per backoff; in between, only the fail-open stand-in answers (if enabled).
+     */
     private void acquireTokens(long now) {
+        List<Lane> asking = new ArrayList<>();
+        List<TokenBucket.Request> requests = new ArrayList<>();
         for (Lane lane : lanes.values()) {
-            if (!lane.wantsTokens(now)) {
-                continue;
+            if (lane.wantsTokens(now)) {
+                asking.add(lane);
+                requests.add(new TokenBucket.Request(lane.queue(), Math.min(lane.waitingForTokens(), config.maxBatch())));
             }
-            int want = Math.min(lane.waitingForTokens(), config.maxBatch());
-            if (redisDown && now < redisRetryAtNanos) {
-                // between retries only the fail-open stand-in answers; Redis is tried once per backoff
-                if (config.failOpen() && known.containsKey(lane.queue())) {
-                    acquireLocally(lane, want);
-                }
-                continue;
+        }
+        if (asking.isEmpty()) {
+            return;
+        }
+        if (redisDown && now < redisRetryAtNanos) {
+            acquireLocallyOrWait(asking, requests);
+            return;
+        }
+        long horizon = effectiveHorizonNanos();
+        long before = System.nanoTime();
+        List<Acquisition> acquisitions;
+        try {
+            acquisitions = bucket.acquireAll(requests, Duration.ofNanos(horizon));
+        } catch (JedisException e) {
+            noteRedisDown(e);
+            redisRetryAtNanos = System.nanoTime() + redisBackoff.nextDelayNanos();
+            acquireLocallyOrWait(asking, requests);
+            return;
+        }
+        long after = System.nanoTime();
+        noteRedisUp();
+        for (int i = 0; i < asking.size(); i++) {
+            Lane lane = asking.get(i);
+            Acquisition acquisition = acquisitions.get(i);
+            if (i == 0) {
+                // the first call of the pipeline ran about one call's share of the round trip in
+                clock.observe(acquisition.nowMicros(), before, before + (after - before) / asking.size());
             }
-            long before = System.nanoTime();
-            long horizon = effectiveHorizonNanos();
-            Acquisition acquisition;
-            try {
-                acquisition = bucket.acquire(lane.queue(), want, Duration.ofNanos(horizon));
-            } catch (JedisException e) {
-                noteRedisDown(e);
-                redisRetryAtNanos = System.nanoTime() + redisBackoff.nextDelayNanos();
-                if (config.failOpen() && known.containsKey(lane.queue())) {
-                    acquireLocally(lane, want);
-                } else {
-                    lanes.values().forEach(l -> l.retryAt(redisRetryAtNanos));
-                }
-                continue;
-            }
-            long after = System.nanoTime();
-            noteRedisUp();
-            clock.observe(acquisition.nowMicros(), before, after);
             metrics.acquired(acquisition.granted());
             Lane.Status previous = lane.status();
             lane.onAcquired(acquisition, clock, after, horizon);
             if (lane.status() != previous) {
                 LOG.info("Queue {} is {}: {}", lane.queue(), lane.status().name().toLowerCase(),
                         lane.status() == Lane.Status.ACTIVE ? "releasing" : "releasing nothing");
+            }
+        }
+    }
+
+    private void acquireLocallyOrWait(List<Lane> asking, List<TokenBucket.Request> requests) {
+        for (int i = 0; i < asking.size(); i++) {
+            Lane lane = asking.get(i);
+            if (config.failOpen() && known.containsKey(lane.queue())) {
+                acquireLocally(lane, requests.get(i).max());
+            } else {
+                lane.retryAt(redisRetryAtNanos);
             }
         }
     }

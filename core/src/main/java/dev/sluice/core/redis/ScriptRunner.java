@@ -1,9 +1,14 @@
 package dev.sluice.core.redis;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
@@ -30,6 +35,52 @@ public final class ScriptRunner {
             load(script);
             return redis.evalsha(script.sha1(), keys, args);
         }
+    }
+
+    /**
+     * Runs the script once per call, all calls in one pipeline (one round trip). A call that finds the
+     * script unknown did nothing, so only those calls are repeated, after one load.
+     *
+     * @return each call's reply, in order
+     */
+    public List<Object> runAll(LuaScript script, List<List<String>> keys, List<List<String>> args) {
+        if (keys.size() != args.size()) {
+            throw new IllegalArgumentException("one argument list per key list: " + keys.size() + " and " + args.size());
+        }
+        List<Object> replies = new ArrayList<>(Collections.nCopies(keys.size(), null));
+        List<Integer> pending = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            pending.add(i);
+        }
+        for (int round = 0; round < 2 && !pending.isEmpty(); round++) {
+            List<Response<Object>> responses = new ArrayList<>();
+            try (AbstractPipeline pipeline = redis.pipelined()) {
+                for (int i : pending) {
+                    responses.add(pipeline.evalsha(script.sha1(), keys.get(i), args.get(i)));
+                }
+                pipeline.sync();
+            }
+            List<Integer> unknownScript = new ArrayList<>();
+            for (int k = 0; k < pending.size(); k++) {
+                try {
+                    replies.set(pending.get(k), responses.get(k).get());
+                } catch (JedisDataException e) {
+                    if (e instanceof JedisNoScriptException || String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
+                        unknownScript.add(pending.get(k));
+                    } else {
+                        throw e;
+                    }
+                }
+            }
+            if (!unknownScript.isEmpty()) {
+                load(script);
+            }
+            pending = unknownScript;
+        }
+        if (!pending.isEmpty()) {
+            throw new IllegalStateException("Redis lost script " + script.name() + " again right after loading it");
+        }
+        return replies;
     }
 
     private void load(LuaScript script) {

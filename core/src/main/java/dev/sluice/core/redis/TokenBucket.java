@@ -66,13 +66,54 @@ public final class TokenBucket {
         return acquire(queue, max, String.valueOf(horizon.toNanos() / 1_000));
     }
 
-    private Acquisition acquire(QueueName queue, int max, String horizonMicros) {
+    /** One queue's part of {@link #acquireAll}. */
+    public record Request(QueueName queue, int max) {
+        public Request {
+            java.util.Objects.requireNonNull(queue, "queue");
+            checkMax(max);
+        }
+    }
+
+    /**
+     * Acquires for several queues in one round trip (a pipeline of independent script calls: each is
+     * atomic on its own queue, as {@link #acquire} is).
+     *
+     * @return one acquisition per request, in order
+     */
+    public List<Acquisition> acquireAll(List<Request> requests, Duration horizon) {
+        if (horizon.isNegative() || horizon.compareTo(MAX_HORIZON) > 0) {
+            throw new IllegalArgumentException("the horizon must be between 0 and 1 s, got " + horizon);
+        }
+        String horizonText = String.valueOf(horizon.toNanos() / 1_000);
+        List<List<String>> keyLists = new java.util.ArrayList<>(requests.size());
+        List<List<String>> argLists = new java.util.ArrayList<>(requests.size());
+        for (Request request : requests) {
+            keyLists.add(List.of(keys.meta(request.queue()), keys.bucket(request.queue())));
+            argLists.add(List.of(String.valueOf(request.max()), horizonText));
+        }
+        List<Object> replies = scripts.runAll(LuaScript.ACQUIRE, keyLists, argLists);
+        List<Acquisition> acquisitions = new java.util.ArrayList<>(replies.size());
+        for (Object reply : replies) {
+            acquisitions.add(parseAcquisition((List<?>) reply));
+        }
+        return acquisitions;
+    }
+
+    private static void checkMax(int max) {
         if (max < 0 || max > MAX_BATCH) {
             throw new IllegalArgumentException("max must be between 0 and " + MAX_BATCH + ", got " + max);
         }
+    }
+
+    private Acquisition acquire(QueueName queue, int max, String horizonMicros) {
+        checkMax(max);
         List<?> reply = (List<?>) scripts.run(LuaScript.ACQUIRE,
                 List.of(keys.meta(queue), keys.bucket(queue)),
                 List.of(String.valueOf(max), horizonMicros));
+        return parseAcquisition(reply);
+    }
+
+    private static Acquisition parseAcquisition(List<?> reply) {
         Acquisition.Outcome outcome = switch ((int) number(reply, 0)) {
             case 0 -> Acquisition.Outcome.OK;
             case 1 -> Acquisition.Outcome.UNKNOWN_QUEUE;

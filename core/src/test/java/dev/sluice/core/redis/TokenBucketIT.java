@@ -13,6 +13,7 @@ import dev.sluice.embedded.SharedServers;
 import java.net.URI;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -125,5 +126,29 @@ class TokenBucketIT {
         assertThatThrownBy(() -> bucket.acquire(QueueName.generate(), 10_001)).hasMessageContaining("between 0 and");
         assertThatThrownBy(() -> new TokenBucket(redis, RedisKeys.defaults(), Duration.ofSeconds(2)))
                 .hasMessageContaining("horizon");
+    }
+
+    @Test
+    void acquiresForManyQueuesInOneRoundTripEachOnItsOwnBucket() {
+        ScriptRunner scripts = new ScriptRunner(redis);
+        TokenBucket bucket = new TokenBucket(scripts, RedisKeys.defaults(), Duration.ZERO);
+        QueueName slow = newQueue("1/60s", 1);
+        QueueName bursty = newQueue("10/1s", 3);
+        QueueName paused = newQueue("10/1s", 1);
+        registry.setState(paused, QueueState.INACTIVE);
+        QueueName missing = QueueName.generate();
+        redis.scriptFlush(); // the pipeline finds the script unknown and must not acquire twice
+
+        List<Acquisition> first = bucket.acquireAll(List.of(new TokenBucket.Request(slow, 5),
+                new TokenBucket.Request(bursty, 5), new TokenBucket.Request(paused, 5),
+                new TokenBucket.Request(missing, 5)), Duration.ZERO);
+        List<Acquisition> second = bucket.acquireAll(List.of(new TokenBucket.Request(slow, 5),
+                new TokenBucket.Request(bursty, 5)), Duration.ZERO);
+
+        assertThat(first).extracting(Acquisition::outcome).containsExactly(Acquisition.Outcome.OK,
+                Acquisition.Outcome.OK, Acquisition.Outcome.INACTIVE, Acquisition.Outcome.UNKNOWN_QUEUE);
+        assertThat(first).extracting(Acquisition::granted).containsExactly(1, 3, 0, 0);
+        assertThat(second).extracting(Acquisition::granted).containsExactly(0, 0);
+        assertThat(scripts.loads()).isEqualTo(1);
     }
 }
