@@ -59,8 +59,9 @@ class AcquireScriptIT extends ScriptTest {
             Grant grant = redis.acquire(queue, 10_000, 50_000);
             calls++;
             slots.addAll(grant.slots());
-            // a caller releases at the slots; the next call is worth making when the reserved ones are used
-            sleepMicros(grant.next() - grant.now() - 50_000);
+            // as the gate does: ask again when the next token is half a horizon away, so that each call
+            // reserves about half a horizon's worth of slots
+            sleepMicros(grant.next() - grant.now() - 25_000);
         }
 
         assertThat(maxInAnyWindow(slots, SECOND)).isLessThanOrEqualTo(20_000);
