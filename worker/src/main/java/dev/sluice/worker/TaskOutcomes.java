@@ -1,0 +1,103 @@
+package dev.sluice.worker;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.TaskEvent;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.Topics;
+import dev.sluice.worker.api.Task;
+import dev.sluice.worker.api.TaskResult;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * Writes what became of a task: its events, and for a failure the retry (back to its queue topic, so
+ * it passes the queue's limit again) or the dead letter. A retry or dead letter is acknowledged by
+ * Kafka before the task counts as finished, so its offset is never committed with the task nowhere.
+ * Thread-safe (Kafka's producer is).
+ */
+final class TaskOutcomes {
+
+    static final String ERROR_HEADER = "sluice-error";
+    static final String NOT_BEFORE_HEADER = "sluice-not-before";
+
+    private final Producer<byte[], byte[]> producer;
+    private final Topics topics;
+    private final int maxAttempts;
+
+    TaskOutcomes(Producer<byte[], byte[]> producer, Topics topics, int maxAttempts) {
+        this.producer = producer;
+        this.topics = topics;
+        this.maxAttempts = maxAttempts;
+    }
+
+    void started(Task task) {
+        event(task, TaskEvent.Type.started, null);
+    }
+
+    void completed(Task task) {
+        event(task, TaskEvent.Type.completed, null);
+    }
+
+    /**
+     * Records a failed attempt: retried while attempts remain and the failure is retryable, else dead.
+     *
+     * @return the event type written: {@code retried} or {@code dead}
+     */
+    TaskEvent.Type failed(Task task, ConsumerRecord<byte[], byte[]> record, TaskResult.Failure failure,
+                          long backoffMillis) throws InterruptedException {
+        event(task, TaskEvent.Type.failed, failure.reason());
+        boolean retry = failure.retryable() && task.attempt() + 1 < maxAttempts;
+        Headers headers = new RecordHeaders(record.headers().toArray());
+        headers.remove(ERROR_HEADER);
+        headers.add(ERROR_HEADER, utf8(abbreviate(failure.reason())));
+        String topic;
+        if (retry) {
+            long delay = failure.retryAfterDelay().map(d -> d.toMillis()).orElse(backoffMillis);
+            replace(headers, TaskHeaders.ATTEMPT, Integer.toString(task.attempt() + 1));
+            replace(headers, NOT_BEFORE_HEADER, Long.toString(System.currentTimeMillis() + delay));
+            headers.remove(TaskHeaders.RELEASED_AT);
+            topic = topics.queue(QueueName.of(task.queue()));
+        } else {
+            topic = topics.dead();
+        }
+        send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers));
+        TaskEvent.Type type = retry ? TaskEvent.Type.retried : TaskEvent.Type.dead;
+        event(task, type, failure.reason());
+        return type;
+    }
+
+    private void send(ProducerRecord<byte[], byte[]> record) throws InterruptedException {
+        try {
+            producer.send(record).get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Kafka did not take the retry or dead letter for " + record.topic()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void event(Task task, TaskEvent.Type type, String detail) {
+        TaskEvent event = TaskEvent.of(type, QueueName.of(task.queue()), task.id(), task.attempt(),
+                System.currentTimeMillis(), detail == null ? null : abbreviate(detail));
+        producer.send(new ProducerRecord<>(topics.events(), null, event.at(), utf8(task.queue()), event.toJson()));
+    }
+
+    private static void replace(Headers headers, String name, String value) {
+        headers.remove(name);
+        headers.add(name, utf8(value));
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 1000 ? text : text.substring(0, 1000) + "…";
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,175 @@
+package dev.sluice.worker;
+
+import dev.sluice.worker.api.TaskHandler;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running worker: consumer group {@code sluice-worker} on {@code sluice.ready}, a bounded number of
+ * tasks at once, each partition committed only up to its first unfinished task. Start one with
+ * {@link #start}; {@link #close()} stops fetching, lets running tasks finish within the handler
+ * timeout, commits and leaves.
+ */
+public final class Worker implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final ExecutorService handlerThreads;
+    private final ExecutorService finisherThreads;
+    private final WorkerLoop loop;
+    private final Thread thread;
+    private final WorkerMetrics metrics = new WorkerMetrics();
+
+    private Worker(WorkerConfig config, List<TaskHandler> extraHandlers) {
+        Map<String, TaskHandler> handlers = new HashMap<>();
+        ServiceLoader.load(TaskHandler.class).forEach(h -> handlers.put(h.name(), h));
+        extraHandlers.forEach(h -> handlers.put(h.name(), h));
+        for (String name : configuredHandlerNames(config)) {
+            if (!handlers.containsKey(name)) {
+                throw new IllegalArgumentException("no task handler named \"" + name + "\"; known: "
+                        + handlers.keySet());
+            }
+        }
+        this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+        this.producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(),
+                new ByteArraySerializer());
+        // handlers may block or ignore interrupts: a thread per running task, never more than the slots
+        // (plus those a timed-out handler still holds)
+        this.handlerThreads = Executors.newCachedThreadPool(daemon("sluice-task-"));
+        this.finisherThreads = Executors.newFixedThreadPool(Math.min(config.concurrency(), 8), daemon("sluice-finish-"));
+        this.loop = new WorkerLoop(config, consumer, handlers,
+                new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts()),
+                handlerThreads, finisherThreads, metrics);
+        this.thread = new Thread(this::runLoop, "sluice-worker");
+    }
+
+    /** Starts a worker with the handlers found by ServiceLoader. */
+    public static Worker start(WorkerConfig config) {
+        return start(config, List.of());
+    }
+
+    /** Starts a worker with the handlers found by ServiceLoader plus these (which win on a name clash). */
+    public static Worker start(WorkerConfig config, List<TaskHandler> handlers) {
+        Worker worker = new Worker(config, handlers);
+        worker.thread.start();
+        LOG.info("Worker started: {} at once, handler {}, up to {} attempts", config.concurrency(),
+                config.handler(), config.maxAttempts());
+        return worker;
+    }
+
+    public WorkerMetrics metrics() {
+        return metrics;
+    }
+
+    private void runLoop() {
+        try {
+            loop.run();
+        } catch (RuntimeException e) {
+            LOG.error("Worker stopped on an unexpected error", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        loop.stop();
+        join();
+        consumer.close();
+        handlerThreads.shutdownNow();
+        finisherThreads.shutdown();
+        awaitQuietly(finisherThreads);
+        producer.close(Duration.ofSeconds(10));
+        LOG.info("Worker stopped");
+    }
+
+    /** Stops as a killed process would: nothing more committed, running tasks abandoned. For tests. */
+    void halt() {
+        loop.halt();
+        join();
+        handlerThreads.shutdownNow();
+        finisherThreads.shutdownNow();
+        consumer.close(CloseOptions.timeout(Duration.ZERO));
+        producer.close(Duration.ZERO);
+    }
+
+    private void join() {
+        try {
+            thread.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitQuietly(ExecutorService executor) {
+        try {
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static List<String> configuredHandlerNames(WorkerConfig config) {
+        java.util.ArrayList<String> names = new java.util.ArrayList<>(config.queueHandlers().values());
+        names.add(config.handler());
+        return names;
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /** The consumer group: {@code sluice-worker} under the default topic prefix. */
+    public static String group(WorkerConfig config) {
+        return config.sluice().topics().prefix() + "-worker";
+    }
+
+    static Map<String, Object> consumerConfig(WorkerConfig config) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, group(config));
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        // never fetch more than can be started; what is fetched beyond the free slots is sought back
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.concurrency());
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+        props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000);
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        return props;
+    }
+
+    static Map<String, Object> producerConfig(WorkerConfig config) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        return props;
+    }
+}

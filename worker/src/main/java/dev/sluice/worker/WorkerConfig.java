@@ -1,0 +1,87 @@
+package dev.sluice.worker;
+
+import dev.sluice.core.SluiceConfig;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The worker's settings, validated when built.
+ *
+ * @param concurrency how many tasks run at once; the worker fetches no more than it can start
+ * @param maxAttempts attempts per task, the first included, before it goes to the dead-letter topic
+ * @param handlerTimeout a handler running longer fails the attempt
+ * @param handler the name of the handler for every queue without one of its own ({@code log} by default)
+ * @param queueHandlers handler names per queue name
+ */
+public record WorkerConfig(SluiceConfig sluice, int concurrency, int maxAttempts, Duration handlerTimeout,
+                           String handler, Map<String, String> queueHandlers) {
+
+    public static final String ENV_CONCURRENCY = "SLUICE_WORKER_CONCURRENCY";
+    public static final String ENV_MAX_ATTEMPTS = "SLUICE_WORKER_MAX_ATTEMPTS";
+    public static final String ENV_TIMEOUT_MS = "SLUICE_WORKER_TIMEOUT_MS";
+    public static final String ENV_HANDLER = "SLUICE_WORKER_HANDLER";
+
+    public WorkerConfig {
+        Objects.requireNonNull(sluice, "sluice");
+        Objects.requireNonNull(handlerTimeout, "handlerTimeout");
+        Objects.requireNonNull(handler, "handler");
+        queueHandlers = Map.copyOf(queueHandlers);
+        if (concurrency < 1 || concurrency > 1_000) {
+            throw new IllegalArgumentException("the worker's concurrency must be between 1 and 1000, got " + concurrency);
+        }
+        if (maxAttempts < 1 || maxAttempts > 100) {
+            throw new IllegalArgumentException("the max attempts must be between 1 and 100, got " + maxAttempts);
+        }
+        if (handlerTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("the handler timeout must be at least 1 ms, got " + handlerTimeout);
+        }
+    }
+
+    /** Defaults: 4 at once, 3 attempts, 30 s per attempt, the logging handler. */
+    public static WorkerConfig of(SluiceConfig sluice) {
+        return new WorkerConfig(sluice, 4, 3, Duration.ofSeconds(30), "log", Map.of());
+    }
+
+    public static WorkerConfig fromEnvironment(Map<String, String> env) {
+        WorkerConfig defaults = of(SluiceConfig.fromEnvironment(env));
+        try {
+            return new WorkerConfig(defaults.sluice(),
+                    integer(env, ENV_CONCURRENCY, defaults.concurrency()),
+                    integer(env, ENV_MAX_ATTEMPTS, defaults.maxAttempts()),
+                    Duration.ofMillis(integer(env, ENV_TIMEOUT_MS, (int) defaults.handlerTimeout().toMillis())),
+                    env.getOrDefault(ENV_HANDLER, defaults.handler()).strip(),
+                    Map.of());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("worker configuration: " + e.getMessage(), e);
+        }
+    }
+
+    public WorkerConfig withConcurrency(int value) {
+        return new WorkerConfig(sluice, value, maxAttempts, handlerTimeout, handler, queueHandlers);
+    }
+
+    public WorkerConfig withHandler(String name) {
+        return new WorkerConfig(sluice, concurrency, maxAttempts, handlerTimeout, name, queueHandlers);
+    }
+
+    public WorkerConfig withMaxAttempts(int value) {
+        return new WorkerConfig(sluice, concurrency, value, handlerTimeout, handler, queueHandlers);
+    }
+
+    public WorkerConfig withHandlerTimeout(Duration value) {
+        return new WorkerConfig(sluice, concurrency, maxAttempts, value, handler, queueHandlers);
+    }
+
+    private static int integer(Map<String, String> env, String name, int fallback) {
+        String value = env.get(name);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, got \"" + value + "\"");
+        }
+    }
+}

@@ -1,0 +1,315 @@
+package dev.sluice.worker;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.worker.api.Task;
+import dev.sluice.worker.api.TaskHandler;
+import dev.sluice.worker.api.TaskResult;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's consumer thread: takes from {@code sluice.ready} only as many tasks as it has free
+ * slots (the rest stay in Kafka: the partitions are paused, and records fetched beyond the free slots
+ * are sought back), hands them to their handlers, and commits each partition up to its first
+ * unfinished task.
+ */
+final class WorkerLoop implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerLoop.class);
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    /** A finished task, reported from a handler thread to the loop thread. */
+    private record Completion(TopicPartition partition, long offset) {
+    }
+
+    private final WorkerConfig config;
+    private final Consumer<byte[], byte[]> consumer;
+    private final Map<String, TaskHandler> handlers;
+    private final TaskOutcomes outcomes;
+    private final ExecutorService handlerThreads;
+    private final ExecutorService finisherThreads;
+    private final WorkerMetrics metrics;
+    private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
+    private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private volatile boolean halted;
+    /** Tasks started and not finished, on any partition (loop thread only). */
+    private int inFlight;
+    private boolean paused;
+
+    WorkerLoop(WorkerConfig config, Consumer<byte[], byte[]> consumer, Map<String, TaskHandler> handlers,
+               TaskOutcomes outcomes, ExecutorService handlerThreads, ExecutorService finisherThreads,
+               WorkerMetrics metrics) {
+        this.config = config;
+        this.consumer = consumer;
+        this.handlers = handlers;
+        this.outcomes = outcomes;
+        this.handlerThreads = handlerThreads;
+        this.finisherThreads = finisherThreads;
+        this.metrics = metrics;
+    }
+
+    void stop() {
+        running.set(false);
+        consumer.wakeup();
+    }
+
+    /** For crash tests: return at once, committing nothing more. */
+    void halt() {
+        halted = true;
+        stop();
+    }
+
+    @Override
+    public void run() {
+        consumer.subscribe(List.of(config.sluice().topics().ready()), new Rebalance());
+        while (running.get()) {
+            try {
+                step();
+            } catch (WakeupException woken) {
+                // stop() was called: the loop condition decides
+            }
+        }
+        if (!halted) {
+            drainAndCommit();
+        }
+    }
+
+    private void step() {
+        applyCompletions();
+        commit(false);
+        int free = config.concurrency() - inFlight;
+        setPaused(free == 0);
+        if (free == 0) {
+            // every slot is busy: wait for a task to finish rather than for records we would not take;
+            // poll(0) keeps the group informed and runs rebalances
+            awaitCompletion();
+            consumer.poll(Duration.ZERO);
+            return;
+        }
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+        if (halted || records.isEmpty()) {
+            return;
+        }
+        for (TopicPartition partition : records.partitions()) {
+            List<ConsumerRecord<byte[], byte[]>> fetched = records.records(partition);
+            int take = Math.min(free, fetched.size());
+            for (int i = 0; i < take; i++) {
+                start(partition, fetched.get(i));
+            }
+            free -= take;
+            if (take < fetched.size()) {
+                // not ours to hold: it waits in Kafka for a free slot, here or at another worker
+                consumer.seek(partition, fetched.get(take).offset());
+            }
+        }
+        metrics.onFetched(records.count());
+    }
+
+    private void setPaused(boolean pause) {
+        if (pause != paused) {
+            if (pause) {
+                consumer.pause(consumer.assignment());
+            } else {
+                consumer.resume(consumer.paused());
+            }
+            paused = pause;
+        }
+    }
+
+    private void start(TopicPartition partition, ConsumerRecord<byte[], byte[]> record) {
+        trackers.computeIfAbsent(partition, p -> new OffsetTracker()).started(record.offset());
+        inFlight++;
+        metrics.onStarted();
+        Task task;
+        try {
+            task = toTask(record);
+        } catch (IllegalArgumentException malformed) {
+            Task unknown = new Task(header(record, TaskHeaders.ID, "unknown"), "unknown", 0, record.value(),
+                    Map.of(), Instant.now());
+            finish(partition, record, unknown, TaskResult.fail("malformed task: " + malformed.getMessage()));
+            return;
+        }
+        TaskHandler handler = handlers.get(config.queueHandlers().getOrDefault(task.queue(), config.handler()));
+        CompletableFuture
+                .supplyAsync(() -> {
+                    outcomes.started(task);
+                    try {
+                        return handler.handle(task);
+                    } catch (Exception e) {
+                        return TaskResult.retry(e.toString());
+                    }
+                }, handlerThreads)
+                .orTimeout(config.handlerTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .exceptionally(e -> TaskResult.retry(e instanceof TimeoutException
+                        || e.getCause() instanceof TimeoutException
+                        ? "timed out after " + config.handlerTimeout().toMillis() + " ms" : String.valueOf(e)))
+                .thenAcceptAsync(result -> finish(partition, record, task, result), finisherThreads);
+    }
+
+    /** Runs on a finisher thread: writes the outcome, then reports the task finished. */
+    private void finish(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, Task task,
+                        TaskResult result) {
+        try {
+            if (result instanceof TaskResult.Failure failure) {
+                long backoff = 1_000L << Math.min(10, task.attempt());
+                outcomes.failed(task, record, failure, backoff);
+                metrics.onFailed();
+            } else {
+                outcomes.completed(task);
+                metrics.onCompleted();
+            }
+            completions.add(new Completion(partition, record.offset()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // its retry or dead letter was not written: not finished, so its offset is not committed and
+            // the task runs again after a restart or rebalance
+            LOG.error("Task {} of queue {} could not be recorded as finished: {}", task.id(), task.queue(), e.toString());
+        }
+    }
+
+    private void awaitCompletion() {
+        try {
+            Completion first = completions.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
+            if (first != null) {
+                completions.add(first); // applyCompletions takes it with the others, in the next step
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running.set(false);
+        }
+    }
+
+    private void applyCompletions() {
+        for (Completion done; (done = completions.poll()) != null; ) {
+            inFlight--;
+            OffsetTracker tracker = trackers.get(done.partition());
+            if (tracker != null) {
+                tracker.finished(done.offset());
+            } // else: the partition was revoked while the task ran; its new owner runs it again
+        }
+    }
+
+    private void commit(boolean sync) {
+        commit(trackers.keySet(), sync);
+    }
+
+    private void commit(Collection<TopicPartition> partitions, boolean sync) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition partition : partitions) {
+            OffsetTracker tracker = trackers.get(partition);
+            OptionalLong position = tracker == null ? OptionalLong.empty() : tracker.committable();
+            if (position.isPresent()) {
+                offsets.put(partition, new OffsetAndMetadata(position.getAsLong()));
+                tracker.committed(position.getAsLong());
+            }
+        }
+        if (offsets.isEmpty()) {
+            return;
+        }
+        try {
+            if (sync) {
+                try {
+                    consumer.commitSync(offsets);
+                } catch (WakeupException stopping) {
+                    consumer.commitSync(offsets); // the wakeup of stop() was meant for poll, not for this
+                }
+            } else {
+                consumer.commitAsync(offsets, (committed, error) -> {
+                    if (error != null) {
+                        LOG.warn("Committing {} failed; the next commit covers it: {}", committed, error.toString());
+                    }
+                });
+            }
+        } catch (KafkaException e) {
+            LOG.warn("Committing offsets failed: {}", e.toString());
+        }
+    }
+
+    /** Graceful stop: take nothing new, let running tasks finish within the timeout, commit, leave. */
+    private void drainAndCommit() {
+        setPaused(true);
+        long deadline = System.nanoTime() + config.handlerTimeout().toNanos() + Duration.ofSeconds(1).toNanos();
+        while (inFlight > 0 && System.nanoTime() < deadline) {
+            awaitCompletion();
+            applyCompletions();
+        }
+        commit(true);
+        if (inFlight > 0) {
+            LOG.warn("Worker stopped with {} tasks still running; they run again elsewhere", inFlight);
+        }
+    }
+
+    private Task toTask(ConsumerRecord<byte[], byte[]> record) {
+        Map<String, String> headers = new HashMap<>();
+        for (Header header : record.headers()) {
+            headers.put(header.key(), header.value() == null ? "" : new String(header.value(), StandardCharsets.UTF_8));
+        }
+        String queue = headers.get(TaskHeaders.QUEUE);
+        if (queue == null) {
+            throw new IllegalArgumentException("no " + TaskHeaders.QUEUE + " header");
+        }
+        QueueName.of(queue);
+        String id = headers.getOrDefault(TaskHeaders.ID, record.topic() + "-" + record.partition() + "-" + record.offset());
+        int attempt;
+        try {
+            attempt = Integer.parseInt(headers.getOrDefault(TaskHeaders.ATTEMPT, "0").strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(TaskHeaders.ATTEMPT + " is not a number: " + headers.get(TaskHeaders.ATTEMPT));
+        }
+        return new Task(id, queue, attempt, record.value(), headers, Instant.ofEpochMilli(record.timestamp()));
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name, String fallback) {
+        Header header = record.headers().lastHeader(name);
+        return header == null || header.value() == null ? fallback : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    /** Revoked partitions commit what is complete; tasks still running on them are not committed later. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            applyCompletions();
+            commit(partitions, true);
+            partitions.forEach(trackers::remove);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            partitions.forEach(trackers::remove);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (paused) {
+                consumer.pause(partitions);
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.sluice.worker;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters a worker keeps about itself, readable from any thread. */
+public final class WorkerMetrics {
+
+    private final LongAdder started = new LongAdder();
+    private final LongAdder completed = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final LongAdder fetched = new LongAdder();
+
+    void onStarted() {
+        started.increment();
+    }
+
+    void onCompleted() {
+        completed.increment();
+    }
+
+    void onFailed() {
+        failed.increment();
+    }
+
+    void onFetched(int count) {
+        fetched.add(count);
+    }
+
+    /** Tasks handed to a handler (a task run again after a rebalance counts again). */
+    public long started() {
+        return started.sum();
+    }
+
+    public long completed() {
+        return completed.sum();
+    }
+
+    /** Attempts that failed (retried or dead). */
+    public long failed() {
+        return failed.sum();
+    }
+
+    /** Records returned by the consumer, including those sought back for lack of a free slot. */
+    public long fetched() {
+        return fetched.sum();
+    }
+}

@@ -1,0 +1,17 @@
+package dev.sluice.worker.api;
+
+/**
+ * Runs tasks. Implementations are found by {@link java.util.ServiceLoader} and chosen by
+ * {@link #name()}, per queue or as the default; one instance serves many tasks at once, so it must be
+ * thread-safe.
+ *
+ * <p>Returning {@link TaskResult#success()} completes the task. Returning a failure, throwing, or
+ * running past the worker's handler timeout fails the attempt.
+ */
+public interface TaskHandler {
+
+    /** The name by which configuration picks this handler, e.g. {@code log} or {@code http}. */
+    String name();
+
+    TaskResult handle(Task task) throws Exception;
+}

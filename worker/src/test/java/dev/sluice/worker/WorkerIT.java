@@ -1,0 +1,180 @@
+package dev.sluice.worker;
+
+import static dev.sluice.worker.WorkerFixture.header;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.worker.api.Task;
+import dev.sluice.worker.api.TaskHandler;
+import dev.sluice.worker.api.TaskResult;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+/** The worker against the real broker: commit after completion, bounded fetching, crash, failures. */
+class WorkerIT {
+
+    /** A handler named "test" doing what the function says. */
+    private static TaskHandler handler(Function<Task, TaskResult> body) {
+        return new TaskHandler() {
+            @Override
+            public String name() {
+                return "test";
+            }
+
+            @Override
+            public TaskResult handle(Task task) {
+                return body.apply(task);
+            }
+        };
+    }
+
+    private static void awaitLatch(CountDownLatch latch) {
+        try {
+            latch.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void theCommittedOffsetNeverPassesTheFirstUnfinishedTask() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            CountDownLatch firstMayFinish = new CountDownLatch(1);
+            Set<String> done = ConcurrentHashMap.newKeySet();
+            Worker worker = world.start(world.config(4), handler(task -> {
+                if (task.id().equals("t-0")) {
+                    awaitLatch(firstMayFinish);
+                }
+                done.add(task.id());
+                return TaskResult.success();
+            }));
+            world.release(10);
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> done.size() == 9);
+            Thread.sleep(500); // time enough for a commit, were one (wrongly) made
+            assertThat(world.committed()).isLessThanOrEqualTo(0);
+
+            firstMayFinish.countDown();
+            await().atMost(Duration.ofSeconds(20)).until(() -> world.committed() == 10);
+            assertThat(worker.metrics().completed()).isEqualTo(10);
+        }
+    }
+
+    @Test
+    void withEverySlotBusyTheWorkerFetchesNothingMore() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            CountDownLatch mayFinish = new CountDownLatch(1);
+            AtomicInteger handled = new AtomicInteger();
+            Worker worker = world.start(world.config(2), handler(task -> {
+                handled.incrementAndGet();
+                awaitLatch(mayFinish);
+                return TaskResult.success();
+            }));
+            world.release(20);
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> handled.get() == 2);
+            Thread.sleep(1500);
+            assertThat(handled.get()).isEqualTo(2);
+            assertThat(worker.metrics().started()).isEqualTo(2);
+            assertThat(worker.metrics().fetched()).isLessThanOrEqualTo(4);
+
+            mayFinish.countDown();
+            await().atMost(Duration.ofSeconds(30)).until(() -> worker.metrics().completed() == 20);
+        }
+    }
+
+    @Test
+    void aCrashedWorkersTasksAreRunByTheNextOneAndOnlyUnfinishedOnesTwice() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            List<String> completions = new CopyOnWriteArrayList<>();
+            TaskHandler slow = handler(task -> {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return TaskResult.retry("interrupted");
+                }
+                completions.add(task.id());
+                return TaskResult.success();
+            });
+            Worker first = Worker.start(world.config(4), List.of(slow));
+            world.release(40);
+            await().atMost(Duration.ofSeconds(20)).until(() -> completions.size() >= 12);
+            first.halt();
+            long committedAtCrash = world.committed();
+
+            world.start(world.config(4), slow);
+            await().atMost(Duration.ofSeconds(60)).until(() -> new HashSet<>(completions).size() == 40);
+
+            Map<String, Long> times = completions.stream().collect(
+                    java.util.stream.Collectors.groupingBy(id -> id, java.util.stream.Collectors.counting()));
+            for (Map.Entry<String, Long> entry : times.entrySet()) {
+                if (entry.getValue() > 1) {
+                    long offset = Long.parseLong(entry.getKey().substring(2));
+                    assertThat(offset).as("%s ran twice", entry.getKey()).isGreaterThanOrEqualTo(committedAtCrash);
+                }
+            }
+            assertThat(committedAtCrash).isGreaterThan(0);
+        }
+    }
+
+    @Test
+    void aFailedTaskGoesBackToItsQueueWithTheNextAttemptAndAfterTheLastToTheDeadLetters() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            Worker worker = world.start(world.config(2).withMaxAttempts(2), handler(task ->
+                    task.id().equals("t-0") ? TaskResult.retry("downstream said 503") : TaskResult.fail("bad payload")));
+            world.release(2);
+
+            List<ConsumerRecord<byte[], byte[]>> retried = world.read(world.topics.queue(world.queue), 1,
+                    Duration.ofSeconds(20));
+            List<ConsumerRecord<byte[], byte[]>> dead = world.read(world.topics.dead(), 1, Duration.ofSeconds(20));
+
+            assertThat(retried).hasSize(1);
+            assertThat(header(retried.get(0), TaskHeaders.ID)).isEqualTo("t-0");
+            assertThat(header(retried.get(0), TaskHeaders.ATTEMPT)).isEqualTo("1");
+            assertThat(header(retried.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("downstream said 503");
+            assertThat(Long.parseLong(header(retried.get(0), TaskOutcomes.NOT_BEFORE_HEADER)))
+                    .isGreaterThan(System.currentTimeMillis() - 5_000);
+            assertThat(new String(retried.get(0).value())).isEqualTo("{\"n\":0}");
+            assertThat(dead).hasSize(1);
+            assertThat(header(dead.get(0), TaskHeaders.ID)).isEqualTo("t-1");
+            assertThat(header(dead.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("bad payload");
+            await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 2);
+            assertThat(worker.metrics().failed()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aHandlerRunningPastItsTimeoutFailsTheAttempt() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            world.start(world.config(1).withHandlerTimeout(Duration.ofMillis(300)), handler(task -> {
+                try {
+                    Thread.sleep(5_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return TaskResult.success();
+            }));
+            world.release(1);
+
+            List<ConsumerRecord<byte[], byte[]>> retried = world.read(world.topics.queue(world.queue), 1,
+                    Duration.ofSeconds(20));
+
+            assertThat(retried).hasSize(1);
+            assertThat(header(retried.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("timed out after 300 ms");
+            await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 1);
+        }
+    }
+}
