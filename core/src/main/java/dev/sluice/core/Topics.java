@@ -82,6 +82,11 @@ public record Topics(String prefix) {
         return prefix + ".rejected";
     }
 
+    /** Retries waiting {@code tier} (one of {@link DelayTiers#TIERS}) before they re-enter their queue. */
+    public String delay(java.time.Duration tier) {
+        return prefix + ".delay." + DelayTiers.name(tier);
+    }
+
     /** Tasks that failed their last attempt. */
     public String dead() {
         return prefix + ".dead";

@@ -7,8 +7,6 @@ import dev.sluice.core.redis.TokenBucket;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -47,15 +45,8 @@ public final class Gate implements AutoCloseable {
 
     private Gate(GateConfig config) {
         this.config = config;
-        Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers(),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
-        try {
-            new TopicProvisioner(admin, config.sluice().topics(), (short) 1).ensureSharedTopics(config.readyPartitions());
-        } finally {
-            admin.close(Duration.ofSeconds(5));
-        }
+        TopicProvisioner.ensureSharedTopics(config.sluice().kafkaBootstrapServers(), config.sluice().topics(),
+                config.readyPartitions());
         this.redis = RedisClient.create(config.sluice().redisUri());
         this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());

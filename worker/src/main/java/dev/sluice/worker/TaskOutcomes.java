@@ -1,5 +1,6 @@
 package dev.sluice.worker;
 
+import dev.sluice.core.DelayTiers;
 import dev.sluice.core.QueueName;
 import dev.sluice.core.TaskEvent;
 import dev.sluice.core.TaskHeaders;
@@ -17,8 +18,8 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * Writes what became of a task: its events, and for a failure the retry (back to its queue topic, so
- * it passes the queue's limit again) or the dead letter. A retry or dead letter is acknowledged by
+ * Writes what became of a task: its events, and for a failure the retry (through a delay tier back to
+ * its queue topic, so it passes the queue's limit again) or the dead letter. A retry or dead letter is acknowledged by
  * Kafka before the task counts as finished, so its offset is never committed with the task nowhere.
  * Thread-safe (Kafka's producer is).
  */
@@ -63,7 +64,9 @@ final class TaskOutcomes {
             replace(headers, TaskHeaders.ATTEMPT, Integer.toString(task.attempt() + 1));
             replace(headers, NOT_BEFORE_HEADER, Long.toString(System.currentTimeMillis() + delay));
             headers.remove(TaskHeaders.RELEASED_AT);
-            topic = topics.queue(QueueName.of(task.queue()));
+            // not straight back to the queue topic, where it would wait in line before newer tasks: a
+            // delay tier, which DelayForwarder empties into the queue topic when the time has come
+            topic = topics.delay(DelayTiers.tierFor(java.time.Duration.ofMillis(delay)));
         } else {
             topic = topics.dead();
         }

@@ -1,5 +1,6 @@
 package dev.sluice.worker;
 
+import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.worker.api.TaskHandler;
 import java.time.Duration;
 import java.util.HashMap;
@@ -38,6 +39,10 @@ public final class Worker implements AutoCloseable {
     private final ExecutorService finisherThreads;
     private final WorkerLoop loop;
     private final Thread thread;
+    private final KafkaConsumer<byte[], byte[]> delayConsumer;
+    private final KafkaProducer<byte[], byte[]> delayProducer;
+    private final DelayForwarder delays;
+    private final Thread delayThread;
     private final WorkerMetrics metrics = new WorkerMetrics();
 
     private Worker(WorkerConfig config, List<TaskHandler> extraHandlers) {
@@ -50,6 +55,7 @@ public final class Worker implements AutoCloseable {
                         + handlers.keySet());
             }
         }
+        TopicProvisioner.ensureSharedTopics(config.sluice().kafkaBootstrapServers(), config.sluice().topics(), 8);
         this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         this.producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(),
@@ -62,6 +68,28 @@ public final class Worker implements AutoCloseable {
                 new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts()),
                 handlerThreads, finisherThreads, metrics);
         this.thread = new Thread(this::runLoop, "sluice-worker");
+        Map<String, Object> delayConsumerConfig = consumerConfig(config);
+        delayConsumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, config.sluice().topics().prefix() + "-delay");
+        delayConsumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        this.delayConsumer = new KafkaConsumer<>(delayConsumerConfig, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+        Map<String, Object> delayProducerConfig = producerConfig(config);
+        delayProducerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+                config.sluice().topics().prefix() + "-delay-" + java.util.UUID.randomUUID());
+        delayProducerConfig.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 5);
+        delayProducerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10_000);
+        this.delayProducer = new KafkaProducer<>(delayProducerConfig, new ByteArraySerializer(),
+                new ByteArraySerializer());
+        this.delays = new DelayForwarder(config.sluice().topics(), delayConsumer, delayProducer);
+        this.delayThread = new Thread(this::runDelays, "sluice-delays");
+    }
+
+    private void runDelays() {
+        try {
+            delays.run();
+        } catch (RuntimeException e) {
+            LOG.error("Delay forwarder stopped on an unexpected error", e);
+        }
     }
 
     /** Starts a worker with the handlers found by ServiceLoader. */
@@ -73,6 +101,7 @@ public final class Worker implements AutoCloseable {
     public static Worker start(WorkerConfig config, List<TaskHandler> handlers) {
         Worker worker = new Worker(config, handlers);
         worker.thread.start();
+        worker.delayThread.start();
         LOG.info("Worker started: {} at once, handler {}, up to {} attempts", config.concurrency(),
                 config.handler(), config.maxAttempts());
         return worker;
@@ -93,8 +122,11 @@ public final class Worker implements AutoCloseable {
     @Override
     public void close() {
         loop.stop();
+        delays.stop();
         join();
         consumer.close();
+        delayConsumer.close();
+        delayProducer.close(Duration.ofSeconds(10));
         handlerThreads.shutdownNow();
         finisherThreads.shutdown();
         awaitQuietly(finisherThreads);
@@ -105,7 +137,10 @@ public final class Worker implements AutoCloseable {
     /** Stops as a killed process would: nothing more committed, running tasks abandoned. For tests. */
     void halt() {
         loop.halt();
+        delays.stop();
         join();
+        delayConsumer.close(CloseOptions.timeout(Duration.ZERO));
+        delayProducer.close(Duration.ZERO);
         handlerThreads.shutdownNow();
         finisherThreads.shutdownNow();
         consumer.close(CloseOptions.timeout(Duration.ZERO));
@@ -115,6 +150,7 @@ public final class Worker implements AutoCloseable {
     private void join() {
         try {
             thread.join(60_000);
+            delayThread.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

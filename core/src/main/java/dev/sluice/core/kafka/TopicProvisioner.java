@@ -34,6 +34,24 @@ public final class TopicProvisioner {
     }
 
     /**
+     * Creates the shared topics that are missing with a short-lived admin client that gives up after
+     * 20 s: what a service does once at start.
+     *
+     * @throws IllegalStateException when Kafka does not answer
+     */
+    public static void ensureSharedTopics(String bootstrapServers, Topics topics, int readyPartitions) {
+        Admin admin = Admin.create(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000,
+                org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
+        try {
+            new TopicProvisioner(admin, topics, (short) 1).ensureSharedTopics(readyPartitions);
+        } finally {
+            admin.close(java.time.Duration.ofSeconds(5));
+        }
+    }
+
+    /**
      * Creates the shared topics that are missing.
      *
      * @param readyPartitions partitions of {@code ready}: how many workers can share the work
@@ -45,6 +63,10 @@ public final class TopicProvisioner {
         wanted.add(new NewTopic(topics.events(), 4, replicationFactor));
         wanted.add(new NewTopic(topics.rejected(), 1, replicationFactor));
         wanted.add(new NewTopic(topics.dead(), 1, replicationFactor));
+        for (java.time.Duration tier : dev.sluice.core.DelayTiers.TIERS) {
+            // one partition: first in is first due
+            wanted.add(new NewTopic(topics.delay(tier), 1, replicationFactor));
+        }
         create(wanted);
     }
 
