@@ -1,0 +1,116 @@
+package dev.sluice.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.sluice.worker.api.Task;
+import dev.sluice.worker.api.TaskResult;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP handler against a real HTTP server on loopback (the JDK's own). */
+class HttpTaskHandlerTest {
+
+    private HttpServer server;
+    private final List<String> received = new CopyOnWriteArrayList<>();
+    private final HttpTaskHandler handler = new HttpTaskHandler();
+
+    @BeforeEach
+    void startServer() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            received.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + " "
+                    + exchange.getRequestHeaders().getFirst("X-Key") + " "
+                    + exchange.getRequestHeaders().getFirst("Content-Type") + " " + body);
+            int status = Integer.parseInt(exchange.getRequestURI().getPath().substring(1));
+            if (status == 429) {
+                exchange.getResponseHeaders().add("Retry-After", "7");
+            }
+            exchange.sendResponseHeaders(status, -1);
+            exchange.close();
+        });
+        server.start();
+    }
+
+    @AfterEach
+    void stopServer() {
+        server.stop(0);
+    }
+
+    private TaskResult call(String payload) throws InterruptedException {
+        return handler.handle(new Task("t", "q", 0, payload.getBytes(StandardCharsets.UTF_8), Map.of(), Instant.now()));
+    }
+
+    private String url(int status) {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/" + status;
+    }
+
+    @Test
+    void twoHundredSucceedsAndSendsMethodHeadersAndJsonBody() throws Exception {
+        TaskResult result = call("{\"method\":\"post\",\"url\":\"" + url(200)
+                + "\",\"headers\":{\"X-Key\":\"k1\"},\"body\":{\"to\":\"a@b.c\"}}");
+
+        assertThat(result).isInstanceOf(TaskResult.Success.class);
+        assertThat(received).containsExactly("POST /200 k1 application/json {\"to\":\"a@b.c\"}");
+    }
+
+    @Test
+    void tooManyRequestsIsRetriedNoSoonerThanRetryAfter() throws Exception {
+        TaskResult result = call("{\"url\":\"" + url(429) + "\"}");
+
+        assertThat(result).isInstanceOfSatisfying(TaskResult.Failure.class, failure -> {
+            assertThat(failure.retryable()).isTrue();
+            assertThat(failure.retryAfterDelay()).contains(Duration.ofSeconds(7));
+            assertThat(failure.reason()).contains("answered 429");
+        });
+    }
+
+    @Test
+    void serverErrorIsRetriedWithTheWorkersBackoff() throws Exception {
+        TaskResult result = call("{\"url\":\"" + url(500) + "\"}");
+
+        assertThat(result).isInstanceOfSatisfying(TaskResult.Failure.class, failure -> {
+            assertThat(failure.retryable()).isTrue();
+            assertThat(failure.retryAfterDelay()).isEmpty();
+        });
+    }
+
+    @Test
+    void notFoundFailsForGood() throws Exception {
+        TaskResult result = call("{\"method\":\"DELETE\",\"url\":\"" + url(404) + "\"}");
+
+        assertThat(result).isInstanceOfSatisfying(TaskResult.Failure.class,
+                failure -> assertThat(failure.retryable()).isFalse());
+        assertThat(received).containsExactly("DELETE /404 null null ");
+    }
+
+    @Test
+    void aPayloadThatIsNoRequestFailsForGoodAndAnUnreachableServerIsRetried() throws Exception {
+        assertThat(call("not json")).isInstanceOfSatisfying(TaskResult.Failure.class,
+                failure -> assertThat(failure.retryable()).isFalse());
+        assertThat(call("{\"url\":\"ftp://x\"}")).isInstanceOfSatisfying(TaskResult.Failure.class,
+                failure -> assertThat(failure.reason()).contains("http:// or https://"));
+        int closedPort = server.getAddress().getPort();
+        server.stop(0);
+        assertThat(call("{\"url\":\"http://127.0.0.1:" + closedPort + "/200\"}"))
+                .isInstanceOfSatisfying(TaskResult.Failure.class, failure -> assertThat(failure.retryable()).isTrue());
+    }
+
+    @Test
+    void retryAfterReadsSecondsAndHttpDates() {
+        assertThat(HttpTaskHandler.retryAfter("120")).contains(Duration.ofSeconds(120));
+        assertThat(HttpTaskHandler.retryAfter("Wed, 21 Oct 2015 07:28:00 GMT")).contains(Duration.ZERO);
+        assertThat(HttpTaskHandler.retryAfter("soon")).isEmpty();
+    }
+}

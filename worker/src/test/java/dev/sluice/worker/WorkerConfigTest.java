@@ -1,0 +1,46 @@
+package dev.sluice.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class WorkerConfigTest {
+
+    @Test
+    void defaultsToFourAtOnceThreeAttemptsAndTheLoggingHandler() {
+        WorkerConfig config = WorkerConfig.fromEnvironment(Map.of());
+
+        assertThat(config.concurrency()).isEqualTo(4);
+        assertThat(config.maxAttempts()).isEqualTo(3);
+        assertThat(config.handlerTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.handler()).isEqualTo("log");
+        assertThat(Worker.group(config)).isEqualTo("sluice-worker");
+    }
+
+    @Test
+    void readsItsVariablesAndNamesWhatIsWrong() {
+        WorkerConfig config = WorkerConfig.fromEnvironment(Map.of("SLUICE_WORKER_CONCURRENCY", "16",
+                "SLUICE_WORKER_MAX_ATTEMPTS", "5", "SLUICE_WORKER_TIMEOUT_MS", "2500", "SLUICE_WORKER_HANDLER", "http"));
+
+        assertThat(config.concurrency()).isEqualTo(16);
+        assertThat(config.maxAttempts()).isEqualTo(5);
+        assertThat(config.handlerTimeout()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(config.handler()).isEqualTo("http");
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("SLUICE_WORKER_CONCURRENCY", "0")))
+                .hasMessageContaining("between 1 and 1000");
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("SLUICE_WORKER_MAX_ATTEMPTS", "x")))
+                .hasMessageContaining("SLUICE_WORKER_MAX_ATTEMPTS must be a whole number");
+    }
+
+    @Test
+    void anUnknownHandlerIsRefusedAtStart() {
+        WorkerConfig config = WorkerConfig.of(dev.sluice.core.SluiceConfig.defaults()).withHandler("carrier-pigeon");
+
+        assertThatThrownBy(() -> Worker.start(config)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no task handler named \"carrier-pigeon\"").hasMessageContaining("http")
+                .hasMessageContaining("log");
+    }
+}
