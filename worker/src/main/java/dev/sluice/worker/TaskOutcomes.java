@@ -31,19 +31,21 @@ final class TaskOutcomes {
     private final Producer<byte[], byte[]> producer;
     private final Topics topics;
     private final int maxAttempts;
+    private final EventBatcher batcher;
 
-    TaskOutcomes(Producer<byte[], byte[]> producer, Topics topics, int maxAttempts) {
+    TaskOutcomes(Producer<byte[], byte[]> producer, Topics topics, int maxAttempts, EventBatcher batcher) {
         this.producer = producer;
         this.topics = topics;
         this.maxAttempts = maxAttempts;
+        this.batcher = batcher;
     }
 
     void started(Task task) {
-        event(task, TaskEvent.Type.started, null);
+        batcher.count(TaskEvent.Type.started, task.queue(), System.currentTimeMillis());
     }
 
     void completed(Task task) {
-        event(task, TaskEvent.Type.completed, null);
+        batcher.count(TaskEvent.Type.completed, task.queue(), System.currentTimeMillis());
     }
 
     /**

@@ -38,6 +38,7 @@ public final class Worker implements AutoCloseable {
     private final ExecutorService handlerThreads;
     private final ExecutorService finisherThreads;
     private final WorkerLoop loop;
+    private final EventBatcher events;
     private final Thread thread;
     private final KafkaConsumer<byte[], byte[]> delayConsumer;
     private final KafkaProducer<byte[], byte[]> delayProducer;
@@ -64,8 +65,9 @@ public final class Worker implements AutoCloseable {
         // (plus those a timed-out handler still holds)
         this.handlerThreads = Executors.newCachedThreadPool(daemon("sluice-task-"));
         this.finisherThreads = Executors.newFixedThreadPool(Math.min(config.concurrency(), 8), daemon("sluice-finish-"));
+        this.events = new EventBatcher(producer, config.sluice().topics());
         this.loop = new WorkerLoop(config, consumer, handlers,
-                new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts()),
+                new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts(), events),
                 handlerThreads, finisherThreads, metrics);
         this.thread = new Thread(this::runLoop, "sluice-worker");
         Map<String, Object> delayConsumerConfig = consumerConfig(config);
@@ -130,6 +132,7 @@ public final class Worker implements AutoCloseable {
         handlerThreads.shutdownNow();
         finisherThreads.shutdown();
         awaitQuietly(finisherThreads);
+        events.close();
         producer.close(Duration.ofSeconds(10));
         LOG.info("Worker stopped");
     }
@@ -144,6 +147,7 @@ public final class Worker implements AutoCloseable {
         handlerThreads.shutdownNow();
         finisherThreads.shutdownNow();
         consumer.close(CloseOptions.timeout(Duration.ZERO));
+        events.close();
         producer.close(Duration.ZERO);
     }
 

@@ -32,15 +32,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker's consumer thread: takes from {@code sluice.ready} only as many tasks as it has free
- * slots (the rest stay in Kafka: the partitions are paused, and records fetched beyond the free slots
- * are sought back), hands them to their handlers, and commits each partition up to its first
+ * The worker's consumer thread: takes from {@code sluice.ready} no more than one round of its slots
+ * (a poll returns at most {@code concurrency} records, and the partitions are paused while any fetched
+ * record waits for a slot), hands tasks to their handlers, and commits each partition up to its first
  * unfinished task.
  */
 final class WorkerLoop implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WorkerLoop.class);
     private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration COMMIT_INTERVAL = Duration.ofMillis(100);
 
     /** A finished task, reported from a handler thread to the loop thread. */
     private record Completion(TopicPartition partition, long offset) {
@@ -55,11 +56,14 @@ final class WorkerLoop implements Runnable {
     private final WorkerMetrics metrics;
     private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
     private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
+    /** Records fetched and not started yet, in fetch order (loop thread only). */
+    private final java.util.ArrayDeque<ConsumerRecord<byte[], byte[]>> pending = new java.util.ArrayDeque<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private volatile boolean halted;
     /** Tasks started and not finished, on any partition (loop thread only). */
     private int inFlight;
     private boolean paused;
+    private long nextCommitNanos;
 
     WorkerLoop(WorkerConfig config, Consumer<byte[], byte[]> consumer, Map<String, TaskHandler> handlers,
                TaskOutcomes outcomes, ExecutorService handlerThreads, ExecutorService finisherThreads,
@@ -101,9 +105,14 @@ final class WorkerLoop implements Runnable {
 
     private void step() {
         applyCompletions();
-        commit(false);
+        if (System.nanoTime() >= nextCommitNanos) {
+            // finished work is committed within COMMIT_INTERVAL; a crash redoes at most that much
+            commit(false);
+            nextCommitNanos = System.nanoTime() + COMMIT_INTERVAL.toNanos();
+        }
+        startPending();
         int free = config.concurrency() - inFlight;
-        setPaused(free == 0);
+        setPaused(free == 0 || !pending.isEmpty());
         if (free == 0) {
             // every slot is busy: wait for a task to finish rather than for records we would not take;
             // poll(0) keeps the group informed and runs rebalances
@@ -115,19 +124,27 @@ final class WorkerLoop implements Runnable {
         if (halted || records.isEmpty()) {
             return;
         }
-        for (TopicPartition partition : records.partitions()) {
-            List<ConsumerRecord<byte[], byte[]>> fetched = records.records(partition);
-            int take = Math.min(free, fetched.size());
-            for (int i = 0; i < take; i++) {
-                start(partition, fetched.get(i));
-            }
-            free -= take;
-            if (take < fetched.size()) {
-                // not ours to hold: it waits in Kafka for a free slot, here or at another worker
-                consumer.seek(partition, fetched.get(take).offset());
+        metrics.onFetched(records.count());
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            pending.add(record);
+        }
+        startPending();
+        setPaused(config.concurrency() - inFlight == 0 || !pending.isEmpty());
+    }
+
+    /**
+     * Starts held records while slots are free. At most {@code max.poll.records} = concurrency records
+     * are ever held, and the partitions stay paused while any are: the worker never has more waiting
+     * than one round of its slots.
+     */
+    private void startPending() {
+        while (inFlight < config.concurrency() && !pending.isEmpty()) {
+            ConsumerRecord<byte[], byte[]> record = pending.poll();
+            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+            if (trackers.containsKey(partition) || consumer.assignment().contains(partition)) {
+                start(partition, record);
             }
         }
-        metrics.onFetched(records.count());
     }
 
     private void setPaused(boolean pause) {
@@ -168,7 +185,14 @@ final class WorkerLoop implements Runnable {
                 .exceptionally(e -> TaskResult.retry(e instanceof TimeoutException
                         || e.getCause() instanceof TimeoutException
                         ? "timed out after " + config.handlerTimeout().toMillis() + " ms" : String.valueOf(e)))
-                .thenAcceptAsync(result -> finish(partition, record, task, result), finisherThreads);
+                .thenAccept(result -> {
+                    if (result instanceof TaskResult.Failure) {
+                        // writing a retry or dead letter waits for Kafka: not on the handler's thread
+                        finisherThreads.execute(() -> finish(partition, record, task, result));
+                    } else {
+                        finish(partition, record, task, result);
+                    }
+                });
     }
 
     /** Runs on a finisher thread: writes the outcome, then reports the task finished. */
@@ -295,6 +319,7 @@ final class WorkerLoop implements Runnable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
             applyCompletions();
             commit(partitions, true);
             partitions.forEach(trackers::remove);
@@ -302,6 +327,7 @@ final class WorkerLoop implements Runnable {
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
             partitions.forEach(trackers::remove);
         }
 

@@ -104,6 +104,30 @@ final class WorkerFixture implements AutoCloseable {
         }
     }
 
+    /** The events of this fixture's queue, read committed from every partition, until their counts reach a total. */
+    List<dev.sluice.core.TaskEvent> events(int totalCount, Duration timeout) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topics.events(), Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            List<dev.sluice.core.TaskEvent> events = new ArrayList<>();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (events.stream().mapToInt(dev.sluice.core.TaskEvent::count).sum() < totalCount
+                    && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+                    if (queue.value().equals(new String(record.key(), StandardCharsets.UTF_8))) {
+                        events.add(dev.sluice.core.TaskEvent.fromJson(record.value()));
+                    }
+                }
+            }
+            return events;
+        }
+    }
+
     static String header(ConsumerRecord<byte[], byte[]> record, String name) {
         var header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);

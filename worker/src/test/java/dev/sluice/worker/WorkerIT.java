@@ -4,6 +4,7 @@ import static dev.sluice.worker.WorkerFixture.header;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.core.TaskEvent;
 import dev.sluice.core.TaskHeaders;
 import dev.sluice.worker.api.Task;
 import dev.sluice.worker.api.TaskHandler;
@@ -181,6 +182,29 @@ class WorkerIT {
             assertThat(retried).hasSize(1);
             assertThat(header(retried.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("timed out after 300 ms");
             await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 1);
+        }
+    }
+
+    @Test
+    void everyStepOfATaskIsAnEventAndStartsAndCompletionsAreCounted() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            world.start(world.config(4).withMaxAttempts(1), handler(task ->
+                    task.id().equals("t-3") ? TaskResult.fail("no such user") : TaskResult.success()));
+            world.release(50);
+
+            // 50 started, 49 completed, 1 failed, 1 dead
+            List<TaskEvent> events = world.events(101, Duration.ofSeconds(20));
+            Map<TaskEvent.Type, Integer> counts = new java.util.EnumMap<>(TaskEvent.Type.class);
+            events.forEach(e -> counts.merge(e.type(), e.count(), Integer::sum));
+
+            assertThat(counts).containsEntry(TaskEvent.Type.started, 50).containsEntry(TaskEvent.Type.completed, 49)
+                    .containsEntry(TaskEvent.Type.failed, 1).containsEntry(TaskEvent.Type.dead, 1);
+            assertThat(events).filteredOn(e -> e.type() == TaskEvent.Type.dead).singleElement()
+                    .satisfies(e -> {
+                        assertThat(e.id()).isEqualTo("t-3");
+                        assertThat(e.detail()).isEqualTo("no such user");
+                    });
+            assertThat(events.stream().filter(e -> e.type() == TaskEvent.Type.completed).count()).isLessThan(49);
         }
     }
 }

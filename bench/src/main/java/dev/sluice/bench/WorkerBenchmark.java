@@ -1,0 +1,142 @@
+package dev.sluice.bench;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.kafka.TopicProvisioner;
+import dev.sluice.embedded.SharedServers;
+import dev.sluice.worker.Worker;
+import dev.sluice.worker.WorkerConfig;
+import dev.sluice.worker.api.Task;
+import dev.sluice.worker.api.TaskHandler;
+import dev.sluice.worker.api.TaskResult;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Tasks per second through the worker (no-op handler, commit after completion, events written)
+ * against a plain consumer with auto-commit over the same records, in the same run, both timed after
+ * the first 20,000 records.
+ */
+public final class WorkerBenchmark {
+
+    private static final int RECORDS = 100_000;
+    private static final int WARM_UP = 20_000;
+
+    private WorkerBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String prefix = "wbench" + UUID.randomUUID().toString().substring(0, 6);
+        SluiceConfig sluice = SluiceConfig.fromEnvironment(Map.of(
+                SluiceConfig.ENV_KAFKA, SharedServers.kafkaBootstrapServers(),
+                SluiceConfig.ENV_REDIS, SharedServers.redisUri(),
+                SluiceConfig.ENV_TOPIC_PREFIX, prefix));
+        TopicProvisioner.ensureSharedTopics(sluice.kafkaBootstrapServers(), sluice.topics(), 8);
+        QueueName queue = QueueName.generate();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 10, ProducerConfig.BATCH_SIZE_CONFIG, 65536),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < RECORDS; i++) {
+                ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(sluice.topics().ready(), new byte[200]);
+                record.headers().add(TaskHeaders.ID, ("t-" + i).getBytes(StandardCharsets.UTF_8));
+                record.headers().add(TaskHeaders.QUEUE, queue.value().getBytes(StandardCharsets.UTF_8));
+                producer.send(record);
+            }
+        }
+        System.out.printf("Worker benchmark on the embedded broker: %d records of 200 B on %s (8 partitions)%n",
+                RECORDS, sluice.topics().ready());
+
+        double plain = plainConsumer(sluice, prefix);
+        System.out.printf(Locale.ROOT, "(a) plain consumer, auto-commit: %.0f records/s%n", plain);
+
+        for (int concurrency : new int[] {8, 32}) {
+            AtomicLong done = new AtomicLong();
+            TaskHandler noop = new TaskHandler() {
+                @Override
+                public String name() {
+                    return "noop";
+                }
+
+                @Override
+                public TaskResult handle(Task task) {
+                    done.incrementAndGet();
+                    return TaskResult.success();
+                }
+            };
+            SluiceConfig own = SluiceConfig.fromEnvironment(Map.of(
+                    SluiceConfig.ENV_KAFKA, sluice.kafkaBootstrapServers(), SluiceConfig.ENV_REDIS, SharedServers.redisUri(),
+                    SluiceConfig.ENV_TOPIC_PREFIX, prefix));
+            // a group of its own per run: the worker group is <prefix>-worker, so reset it by a new id
+            double rate;
+            try (Worker worker = Worker.start(WorkerConfig.of(own).withConcurrency(concurrency).withHandler("noop"),
+                    List.of(noop))) {
+                rate = timeUntil(() -> worker.metrics().completed(), RECORDS);
+            }
+            System.out.printf(Locale.ROOT, "(b) worker, no-op handler, %d at once, commit after completion: %.0f"
+                    + " tasks/s (b/a = %.2f)%n", concurrency, rate, rate / plain);
+            resetWorkerGroup(sluice, prefix);
+        }
+        System.exit(0);
+    }
+
+    private static void resetWorkerGroup(SluiceConfig sluice, String prefix) throws Exception {
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers()))) {
+            admin.deleteConsumerGroups(List.of(prefix + "-worker")).all().get();
+        }
+    }
+
+    private static double plainConsumer(SluiceConfig sluice, String prefix) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, prefix + "-plain",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, true),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(sluice.topics().ready()));
+            AtomicLong seen = new AtomicLong();
+            Thread poller = new Thread(() -> {
+                while (seen.get() < RECORDS) {
+                    consumer.poll(Duration.ofMillis(100)).forEach(r -> seen.incrementAndGet());
+                }
+            });
+            poller.start();
+            double rate = timeUntil(seen::get, RECORDS);
+            try {
+                poller.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return rate;
+        }
+    }
+
+    /** Records/s from the moment the counter passes the warm-up until it reaches the total. */
+    private static double timeUntil(java.util.function.LongSupplier counter, long total) {
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        long start = 0;
+        long from = 0;
+        while (counter.getAsLong() < total && System.nanoTime() < deadline) {
+            if (start == 0 && counter.getAsLong() >= WARM_UP) {
+                start = System.nanoTime();
+                from = counter.getAsLong();
+            }
+            Thread.onSpinWait();
+        }
+        return (counter.getAsLong() - from) * 1e9 / (System.nanoTime() - start);
+    }
+}
