@@ -51,11 +51,11 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
      * @throws IllegalArgumentException naming the variable whose value is wrong
      */
     public static SluiceConfig fromEnvironment(Map<String, String> env) {
-        String kafka = value(env, ENV_KAFKA, DEFAULT_KAFKA);
-        String redis = value(env, ENV_REDIS, DEFAULT_REDIS);
-        String topicPrefix = value(env, ENV_TOPIC_PREFIX, Topics.DEFAULT_PREFIX);
-        String keyPrefix = value(env, ENV_KEY_PREFIX, RedisKeys.DEFAULT_PREFIX);
-        String horizon = value(env, ENV_BUCKET_HORIZON_MS, String.valueOf(DEFAULT_BUCKET_HORIZON.toMillis()));
+        String kafka = Env.text(env, ENV_KAFKA, DEFAULT_KAFKA);
+        String redis = Env.text(env, ENV_REDIS, DEFAULT_REDIS);
+        String topicPrefix = Env.text(env, ENV_TOPIC_PREFIX, Topics.DEFAULT_PREFIX);
+        String keyPrefix = Env.text(env, ENV_KEY_PREFIX, RedisKeys.DEFAULT_PREFIX);
+        String horizon = Env.text(env, ENV_BUCKET_HORIZON_MS, String.valueOf(DEFAULT_BUCKET_HORIZON.toMillis()));
         try {
             return new SluiceConfig(kafka, parseUri(redis), new Topics(topicPrefix), new RedisKeys(keyPrefix),
                     Duration.ofMillis(parseMillis(horizon)));
@@ -78,11 +78,6 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
             return ENV_KEY_PREFIX;
         }
         return ENV_BUCKET_HORIZON_MS;
-    }
-
-    private static String value(Map<String, String> env, String name, String fallback) {
-        String value = env.get(name);
-        return value == null || value.isBlank() ? fallback : value.strip();
     }
 
     private static long parseMillis(String text) {

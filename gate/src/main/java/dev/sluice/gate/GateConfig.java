@@ -1,5 +1,6 @@
 package dev.sluice.gate;
 
+import dev.sluice.core.Env;
 import dev.sluice.core.SluiceConfig;
 import java.time.Duration;
 import java.util.Map;
@@ -57,10 +58,10 @@ public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, i
         GateConfig defaults = of(SluiceConfig.fromEnvironment(env));
         try {
             return new GateConfig(defaults.sluice(),
-                    env.getOrDefault(ENV_INSTANCE_ID, defaults.instanceId()),
-                    integer(env, ENV_MAX_BATCH, defaults.maxBatch()),
-                    integer(env, ENV_READY_PARTITIONS, defaults.readyPartitions()),
-                    bool(env, ENV_FAIL_OPEN),
+                    Env.text(env, ENV_INSTANCE_ID, defaults.instanceId()),
+                    Env.integer(env, ENV_MAX_BATCH, defaults.maxBatch()),
+                    Env.integer(env, ENV_READY_PARTITIONS, defaults.readyPartitions()),
+                    Env.bool(env, ENV_FAIL_OPEN, false),
                     defaults.resyncInterval());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("gate configuration: " + e.getMessage(), e);
@@ -73,29 +74,5 @@ public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, i
 
     public GateConfig withFailOpen(boolean value) {
         return new GateConfig(sluice, instanceId, maxBatch, readyPartitions, value, resyncInterval);
-    }
-
-    private static int integer(Map<String, String> env, String name, int fallback) {
-        String value = env.get(name);
-        if (value == null || value.isBlank()) {
-            return fallback;
-        }
-        try {
-            return Integer.parseInt(value.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number, got \"" + value + "\"");
-        }
-    }
-
-    private static boolean bool(Map<String, String> env, String name) {
-        String value = env.get(name);
-        if (value == null || value.isBlank()) {
-            return false;
-        }
-        return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
-            case "true", "1", "yes" -> true;
-            case "false", "0", "no" -> false;
-            default -> throw new IllegalArgumentException(name + " must be true or false, got \"" + value + "\"");
-        };
     }
 }

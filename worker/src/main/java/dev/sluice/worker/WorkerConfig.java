@@ -1,5 +1,6 @@
 package dev.sluice.worker;
 
+import dev.sluice.core.Env;
 import dev.sluice.core.SluiceConfig;
 import java.time.Duration;
 import java.util.Map;
@@ -47,10 +48,10 @@ public record WorkerConfig(SluiceConfig sluice, int concurrency, int maxAttempts
         WorkerConfig defaults = of(SluiceConfig.fromEnvironment(env));
         try {
             return new WorkerConfig(defaults.sluice(),
-                    integer(env, ENV_CONCURRENCY, defaults.concurrency()),
-                    integer(env, ENV_MAX_ATTEMPTS, defaults.maxAttempts()),
-                    Duration.ofMillis(integer(env, ENV_TIMEOUT_MS, (int) defaults.handlerTimeout().toMillis())),
-                    env.getOrDefault(ENV_HANDLER, defaults.handler()).strip(),
+                    Env.integer(env, ENV_CONCURRENCY, defaults.concurrency()),
+                    Env.integer(env, ENV_MAX_ATTEMPTS, defaults.maxAttempts()),
+                    Duration.ofMillis(Env.integer(env, ENV_TIMEOUT_MS, (int) defaults.handlerTimeout().toMillis())),
+                    Env.text(env, ENV_HANDLER, defaults.handler()),
                     Map.of());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("worker configuration: " + e.getMessage(), e);
@@ -71,17 +72,5 @@ public record WorkerConfig(SluiceConfig sluice, int concurrency, int maxAttempts
 
     public WorkerConfig withHandlerTimeout(Duration value) {
         return new WorkerConfig(sluice, concurrency, maxAttempts, value, handler, queueHandlers);
-    }
-
-    private static int integer(Map<String, String> env, String name, int fallback) {
-        String value = env.get(name);
-        if (value == null || value.isBlank()) {
-            return fallback;
-        }
-        try {
-            return Integer.parseInt(value.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number, got \"" + value + "\"");
-        }
     }
 }
