@@ -12,7 +12,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -54,7 +53,7 @@ final class WorkerLoop implements Runnable {
     private final ExecutorService handlerThreads;
     private final ExecutorService finisherThreads;
     private final WorkerMetrics metrics;
-    private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
+    private final PartitionOffsets offsets = new PartitionOffsets();
     private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
     /** Records fetched and not started yet, in fetch order (loop thread only). */
     private final java.util.ArrayDeque<ConsumerRecord<byte[], byte[]>> pending = new java.util.ArrayDeque<>();
@@ -141,7 +140,7 @@ final class WorkerLoop implements Runnable {
         while (inFlight < config.concurrency() && !pending.isEmpty()) {
             ConsumerRecord<byte[], byte[]> record = pending.poll();
             TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-            if (trackers.containsKey(partition) || consumer.assignment().contains(partition)) {
+            if (consumer.assignment().contains(partition)) {
                 start(partition, record);
             }
         }
@@ -159,7 +158,7 @@ final class WorkerLoop implements Runnable {
     }
 
     private void start(TopicPartition partition, ConsumerRecord<byte[], byte[]> record) {
-        trackers.computeIfAbsent(partition, p -> new OffsetTracker()).started(record.offset());
+        offsets.started(partition, record.offset());
         inFlight++;
         metrics.onStarted();
         Task task;
@@ -232,39 +231,33 @@ final class WorkerLoop implements Runnable {
     private void applyCompletions() {
         for (Completion done; (done = completions.poll()) != null; ) {
             inFlight--;
-            OffsetTracker tracker = trackers.get(done.partition());
-            if (tracker != null) {
-                tracker.finished(done.offset());
-            } // else: the partition was revoked while the task ran; its new owner runs it again
+            offsets.finished(done.partition(), done.offset()); // not counted if revoked meanwhile
         }
     }
 
     private void commit(boolean sync) {
-        commit(trackers.keySet(), sync);
+        commit(offsets.toCommit(), sync);
     }
 
     private void commit(Collection<TopicPartition> partitions, boolean sync) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition partition : partitions) {
-            OffsetTracker tracker = trackers.get(partition);
-            OptionalLong position = tracker == null ? OptionalLong.empty() : tracker.committable();
-            if (position.isPresent()) {
-                offsets.put(partition, new OffsetAndMetadata(position.getAsLong()));
-                tracker.committed(position.getAsLong());
-            }
-        }
-        if (offsets.isEmpty()) {
+        commit(offsets.toCommit(partitions), sync);
+    }
+
+    private void commit(Map<TopicPartition, Long> positions, boolean sync) {
+        Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
+        positions.forEach((partition, position) -> commits.put(partition, new OffsetAndMetadata(position)));
+        if (commits.isEmpty()) {
             return;
         }
         try {
             if (sync) {
                 try {
-                    consumer.commitSync(offsets);
+                    consumer.commitSync(commits);
                 } catch (WakeupException stopping) {
-                    consumer.commitSync(offsets); // the wakeup of stop() was meant for poll, not for this
+                    consumer.commitSync(commits); // the wakeup of stop() was meant for poll, not for this
                 }
             } else {
-                consumer.commitAsync(offsets, (committed, error) -> {
+                consumer.commitAsync(commits, (committed, error) -> {
                     if (error != null) {
                         LOG.warn("Committing {} failed; the next commit covers it: {}", committed, error.toString());
                     }
@@ -322,13 +315,13 @@ final class WorkerLoop implements Runnable {
             pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
             applyCompletions();
             commit(partitions, true);
-            partitions.forEach(trackers::remove);
+            offsets.revoke(partitions);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
-            partitions.forEach(trackers::remove);
+            offsets.revoke(partitions);
         }
 
         @Override

@@ -1,0 +1,58 @@
+package dev.sluice.worker;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The offsets of every partition a worker owns: an {@link OffsetTracker} each, created on the first
+ * task, dropped on revocation. A task that finishes after its partition was revoked is not counted:
+ * the partition's new owner runs it again, and this worker must not commit over that owner's progress.
+ * Not thread-safe: the worker's loop thread owns it.
+ */
+final class PartitionOffsets {
+
+    private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
+
+    void started(TopicPartition partition, long offset) {
+        trackers.computeIfAbsent(partition, p -> new OffsetTracker()).started(offset);
+    }
+
+    /** @return whether the completion counted (false: the partition was revoked meanwhile) */
+    boolean finished(TopicPartition partition, long offset) {
+        OffsetTracker tracker = trackers.get(partition);
+        if (tracker == null) {
+            return false;
+        }
+        tracker.finished(offset);
+        return true;
+    }
+
+    /**
+     * The positions to commit among {@code partitions}, marked as committed: each partition's first
+     * unfinished task, where that moved since the last commit.
+     */
+    Map<TopicPartition, Long> toCommit(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, Long> positions = new HashMap<>();
+        for (TopicPartition partition : partitions) {
+            OffsetTracker tracker = trackers.get(partition);
+            OptionalLong position = tracker == null ? OptionalLong.empty() : tracker.committable();
+            if (position.isPresent()) {
+                positions.put(partition, position.getAsLong());
+                tracker.committed(position.getAsLong());
+            }
+        }
+        return positions;
+    }
+
+    Map<TopicPartition, Long> toCommit() {
+        return toCommit(trackers.keySet());
+    }
+
+    /** Forgets the partitions: their later completions do not count. */
+    void revoke(Collection<TopicPartition> partitions) {
+        partitions.forEach(trackers::remove);
+    }
+}
