@@ -11,10 +11,14 @@ import java.util.Objects;
  *     spaced releases, B allows at most N + B - 1 releases in any window of one period
  * @param idleTtl how long the queue may sit idle (no backlog, no activity) before the reaper removes
  *     it; zero means never. Whole seconds.
+ * @param maxAttempts how many times a task of this queue is tried, the first included, before it goes
+ *     to the dead letters (1 to {@value #MAX_ATTEMPTS}); the gate stamps it on each released task
  */
-public record QueueSpec(RateLimit rateLimit, int burst, Duration idleTtl) {
+public record QueueSpec(RateLimit rateLimit, int burst, Duration idleTtl, int maxAttempts) {
 
     public static final int MAX_BURST = 1_000_000;
+    public static final int MAX_ATTEMPTS = 100;
+    public static final int DEFAULT_MAX_ATTEMPTS = 3;
     /** The original system's default: an idle queue goes away after an hour. */
     public static final Duration DEFAULT_IDLE_TTL = Duration.ofHours(1);
 
@@ -23,6 +27,21 @@ public record QueueSpec(RateLimit rateLimit, int burst, Duration idleTtl) {
         Objects.requireNonNull(idleTtl, "idleTtl");
         requireValidBurst(burst);
         requireValidIdleTtl(idleTtl);
+        requireValidMaxAttempts(maxAttempts);
+    }
+
+    /** Rate, burst and idle TTL, with the default number of attempts. */
+    public QueueSpec(RateLimit rateLimit, int burst, Duration idleTtl) {
+        this(rateLimit, burst, idleTtl, DEFAULT_MAX_ATTEMPTS);
+    }
+
+    /** @throws IllegalArgumentException unless 1 &lt;= maxAttempts &lt;= {@value #MAX_ATTEMPTS} */
+    public static int requireValidMaxAttempts(int maxAttempts) {
+        if (maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS) {
+            throw new IllegalArgumentException("the max attempts must be between 1 and " + MAX_ATTEMPTS
+                    + ", got " + maxAttempts);
+        }
+        return maxAttempts;
     }
 
     /** @throws IllegalArgumentException unless 1 &lt;= burst &lt;= {@value #MAX_BURST} */
@@ -45,20 +64,24 @@ public record QueueSpec(RateLimit rateLimit, int burst, Duration idleTtl) {
         return idleTtl;
     }
 
-    /** Burst 1 and the default idle TTL. */
+    /** Burst 1, the default idle TTL and the default number of attempts. */
     public static QueueSpec of(RateLimit rateLimit) {
-        return new QueueSpec(rateLimit, 1, DEFAULT_IDLE_TTL);
+        return new QueueSpec(rateLimit, 1, DEFAULT_IDLE_TTL, DEFAULT_MAX_ATTEMPTS);
     }
 
     public QueueSpec withBurst(int newBurst) {
-        return new QueueSpec(rateLimit, newBurst, idleTtl);
+        return new QueueSpec(rateLimit, newBurst, idleTtl, maxAttempts);
     }
 
     public QueueSpec withIdleTtl(Duration newIdleTtl) {
-        return new QueueSpec(rateLimit, burst, newIdleTtl);
+        return new QueueSpec(rateLimit, burst, newIdleTtl, maxAttempts);
     }
 
     public QueueSpec withRateLimit(RateLimit newRateLimit) {
-        return new QueueSpec(newRateLimit, burst, idleTtl);
+        return new QueueSpec(newRateLimit, burst, idleTtl, maxAttempts);
+    }
+
+    public QueueSpec withMaxAttempts(int newMaxAttempts) {
+        return new QueueSpec(rateLimit, burst, idleTtl, newMaxAttempts);
     }
 }

@@ -14,6 +14,8 @@ public final class TaskHeaders {
     public static final String SUBMITTED_AT = "sluice-submitted-at";
     /** 0 for the first run, incremented by each retry. */
     public static final String ATTEMPT = "sluice-attempt";
+    /** How many attempts the task's queue allows, stamped by the gate from the queue's settings. */
+    public static final String MAX_ATTEMPTS = "sluice-max-attempts";
     /** When the gate released the task (also the forwarded record's timestamp). */
     public static final String RELEASED_AT = "sluice-released-at";
 

@@ -33,4 +33,12 @@ class QueueSpecTest {
         assertThatThrownBy(() -> QueueSpec.of(FIVE_A_MINUTE).withIdleTtl(Duration.ofMillis(1500)))
                 .hasMessageContaining("whole number of seconds");
     }
+
+    @Test
+    void triesThreeTimesByDefaultAndRefusesNonsense() {
+        assertThat(QueueSpec.of(FIVE_A_MINUTE).maxAttempts()).isEqualTo(3);
+        assertThat(QueueSpec.of(FIVE_A_MINUTE).withMaxAttempts(1).maxAttempts()).isEqualTo(1);
+        assertThatThrownBy(() -> QueueSpec.of(FIVE_A_MINUTE).withMaxAttempts(0)).hasMessageContaining("max attempts");
+        assertThatThrownBy(() -> QueueSpec.of(FIVE_A_MINUTE).withMaxAttempts(101)).hasMessageContaining("between 1 and 100");
+    }
 }

@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Forwards granted records in one Kafka transaction with the consumed offsets: each to the ready
- * topic (payload and headers untouched, plus {@code sluice-released-at}, the release time as its
- * timestamp) and a {@code released} event.
+ * topic (payload and headers untouched, plus {@code sluice-released-at} and the queue's
+ * {@code sluice-max-attempts}, the release time as its timestamp) and {@code released} events.
  *
  * <p>A record Kafka refuses for what it is (too large, invalid) would fail every retry and hold up
  * every queue in the transaction: it is remembered, and on the retry it goes to the dead-letter topic
@@ -48,12 +48,16 @@ final class Forwarder {
 
     private final Producer<byte[], byte[]> producer;
     private final Topics topics;
+    /** The queue's current max attempts, or null when the gate does not know the queue. */
+    private final java.util.function.Function<QueueName, Integer> maxAttempts;
     /** Records refused by Kafka, by partition and offset; they are dead-lettered when next forwarded. */
     private final Map<TopicPartition, Map<Long, String>> poison = new HashMap<>();
 
-    Forwarder(Producer<byte[], byte[]> producer, Topics topics) {
+    Forwarder(Producer<byte[], byte[]> producer, Topics topics,
+              java.util.function.Function<QueueName, Integer> maxAttempts) {
         this.producer = producer;
         this.topics = topics;
+        this.maxAttempts = maxAttempts;
     }
 
     /**
@@ -116,6 +120,11 @@ final class Forwarder {
         if (refusal == null) {
             headers.remove(TaskHeaders.RELEASED_AT);
             headers.add(TaskHeaders.RELEASED_AT, utf8(Long.toString(releasedAt)));
+            Integer attempts = maxAttempts.apply(queue);
+            if (attempts != null) {
+                headers.remove(TaskHeaders.MAX_ATTEMPTS);
+                headers.add(TaskHeaders.MAX_ATTEMPTS, utf8(Integer.toString(attempts)));
+            }
             try {
                 Future<RecordMetadata> future = producer.send(new ProducerRecord<>(topics.ready(), null, releasedAt,
                         record.key(), record.value(), headers));

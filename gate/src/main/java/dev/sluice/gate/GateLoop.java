@@ -82,7 +82,10 @@ final class GateLoop implements Runnable {
         this.registry = registry;
         this.metrics = metrics;
         this.horizonNanos = config.sluice().bucketHorizon().toNanos();
-        this.forwarder = new Forwarder(producer, topics);
+        this.forwarder = new Forwarder(producer, topics, queue -> {
+            Queue known = this.known.get(queue);
+            return known == null ? null : known.spec().maxAttempts();
+        });
     }
 
     /** Called from the registry watcher's thread: a queue changed, or {@code ""} to re-read all. */

@@ -66,6 +66,7 @@ class GateStrictnessIT {
                     assertThat(new String(record.value())).isEqualTo("{\"n\":" + n + "}");
                     assertThat(header(record, TaskHeaders.QUEUE)).isEqualTo(queue.value());
                     assertThat(header(record, TaskHeaders.RELEASED_AT)).isEqualTo(Long.toString(record.timestamp()));
+                    assertThat(header(record, TaskHeaders.MAX_ATTEMPTS)).isEqualTo("3");
                 }
             }
         }

@@ -56,7 +56,7 @@ final class TaskOutcomes {
     TaskEvent.Type failed(Task task, ConsumerRecord<byte[], byte[]> record, TaskResult.Failure failure,
                           long backoffMillis) throws InterruptedException {
         event(task, TaskEvent.Type.failed, failure.reason());
-        boolean retry = failure.retryable() && task.attempt() + 1 < maxAttempts;
+        boolean retry = failure.retryable() && task.attempt() + 1 < maxAttempts(task);
         Headers headers = new RecordHeaders(record.headers().toArray());
         headers.remove(ERROR_HEADER);
         headers.add(ERROR_HEADER, utf8(abbreviate(failure.reason())));
@@ -76,6 +76,22 @@ final class TaskOutcomes {
         TaskEvent.Type type = retry ? TaskEvent.Type.retried : TaskEvent.Type.dead;
         event(task, type, failure.reason());
         return type;
+    }
+
+    /** The queue's max attempts as the gate stamped it on the task, else the worker's. */
+    private int maxAttempts(Task task) {
+        String stamped = task.headers().get(TaskHeaders.MAX_ATTEMPTS);
+        if (stamped != null) {
+            try {
+                int value = Integer.parseInt(stamped.strip());
+                if (value >= 1) {
+                    return value;
+                }
+            } catch (NumberFormatException ignored) {
+                // a header we did not write: the worker's setting applies
+            }
+        }
+        return maxAttempts;
     }
 
     private void send(ProducerRecord<byte[], byte[]> record) throws InterruptedException {

@@ -10,7 +10,8 @@ import java.util.Objects;
  * The worker's settings, validated when built.
  *
  * @param concurrency how many tasks run at once; the worker fetches no more than it can start
- * @param maxAttempts attempts per task, the first included, before it goes to the dead-letter topic
+ * @param maxAttempts attempts per task, the first included, before it goes to the dead-letter topic,
+ *     for tasks that do not carry their queue's own ({@code sluice-max-attempts}, stamped by the gate)
  * @param handlerTimeout a handler running longer fails the attempt
  * @param handler the name of the handler for every queue without one of its own ({@code log} by default)
  * @param queueHandlers handler names per queue name

@@ -67,12 +67,18 @@ final class WorkerFixture implements AutoCloseable {
 
     /** Writes {@code count} released tasks {@code t-0 … t-(count-1)} to the ready topic, in order. */
     void release(int count) throws Exception {
+        release(count, Map.of());
+    }
+
+    /** As {@link #release(int)}, each task carrying these extra headers. */
+    void release(int count, Map<String, String> extraHeaders) throws Exception {
         for (int i = 0; i < count; i++) {
             ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topics.ready(), 0, null,
                     utf8("t-" + i), utf8("{\"n\":" + i + "}"));
             record.headers().add(TaskHeaders.ID, utf8("t-" + i));
             record.headers().add(TaskHeaders.QUEUE, utf8(queue.value()));
             record.headers().add(TaskHeaders.ATTEMPT, utf8("0"));
+            extraHeaders.forEach((name, value) -> record.headers().add(name, utf8(value)));
             producer.send(record);
         }
         producer.flush();

@@ -207,4 +207,17 @@ class WorkerIT {
             assertThat(events.stream().filter(e -> e.type() == TaskEvent.Type.completed).count()).isLessThan(49);
         }
     }
+
+    @Test
+    void theQueuesOwnMaxAttemptsStampedByTheGateWinsOverTheWorkers() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            world.start(world.config(1).withMaxAttempts(5), handler(task -> TaskResult.retry("always 503")));
+            world.release(1, Map.of(TaskHeaders.MAX_ATTEMPTS, "1"));
+
+            List<ConsumerRecord<byte[], byte[]>> dead = world.read(world.topics.dead(), 1, Duration.ofSeconds(20));
+
+            assertThat(dead).hasSize(1);
+            assertThat(header(dead.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("always 503");
+        }
+    }
 }

@@ -36,6 +36,7 @@ public final class QueueRegistry {
     static final String STATE = "state";
     static final String RATE_LIMIT = "rate_limit";
     static final String TTL_S = "ttl_s";
+    static final String MAX_ATTEMPTS = "max_attempts";
     static final String CREATED_AT_US = "created_at_us";
     static final String UPDATED_AT_US = "updated_at_us";
 
@@ -64,6 +65,7 @@ public final class QueueRegistry {
         fields.addAll(List.of(
                 BURST, String.valueOf(spec.burst()),
                 TTL_S, String.valueOf(spec.idleTtl().toSeconds()),
+                MAX_ATTEMPTS, String.valueOf(spec.maxAttempts()),
                 STATE, QueueState.ACTIVE.wireName()));
         long created = (Long) scripts.run(LuaScript.QUEUE_CREATE, List.of(keys.meta(name)), fields);
         if (created == 0) {
@@ -116,6 +118,12 @@ public final class QueueRegistry {
         return update(name, List.of(TTL_S, String.valueOf(idleTtl.toSeconds())));
     }
 
+    /** Changes how many times a task of the queue is tried; tasks released from now on carry it. */
+    public Queue updateMaxAttempts(QueueName name, int maxAttempts) {
+        QueueSpec.requireValidMaxAttempts(maxAttempts);
+        return update(name, List.of(MAX_ATTEMPTS, String.valueOf(maxAttempts)));
+    }
+
     /** Activates or deactivates; an inactive queue is granted no tokens. Idempotent. */
     public Queue setState(QueueName name, QueueState state) {
         return update(name, List.of(STATE, state.wireName()));
@@ -160,8 +168,10 @@ public final class QueueRegistry {
         try {
             RateLimit rate = RateLimit.of(Long.parseLong(meta.get(PERMITS)),
                     Duration.ofNanos(Long.parseLong(meta.get(PERIOD_US)) * 1_000));
+            String maxAttempts = meta.get(MAX_ATTEMPTS);
             QueueSpec spec = new QueueSpec(rate, Integer.parseInt(meta.get(BURST)),
-                    Duration.ofSeconds(Long.parseLong(meta.get(TTL_S))));
+                    Duration.ofSeconds(Long.parseLong(meta.get(TTL_S))),
+                    maxAttempts == null ? QueueSpec.DEFAULT_MAX_ATTEMPTS : Integer.parseInt(maxAttempts));
             return new Queue(name, spec, QueueState.fromWireName(meta.get(STATE)),
                     Acquisition.toInstant(Long.parseLong(meta.get(CREATED_AT_US))),
                     Acquisition.toInstant(Long.parseLong(meta.get(UPDATED_AT_US))));

@@ -59,6 +59,7 @@ class QueueRegistryIT {
         assertThat(queue.spec().rateLimit()).isEqualTo(RateLimit.parse("5/60s"));
         assertThat(queue.spec().burst()).isEqualTo(2);
         assertThat(queue.spec().idleTtl()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(queue.spec().maxAttempts()).isEqualTo(QueueSpec.DEFAULT_MAX_ATTEMPTS);
         assertThat(queue.state()).isEqualTo(QueueState.ACTIVE);
         assertThat(queue.createdAt()).isAfter(before).isEqualTo(queue.updatedAt());
         assertThat(registry.get(name)).isEqualTo(queue);
@@ -95,9 +96,10 @@ class QueueRegistryIT {
         registry.updateRateLimit(name, RateLimit.parse("20/1s"));
         registry.updateBurst(name, 4);
         registry.updateIdleTtl(name, Duration.ZERO);
+        registry.updateMaxAttempts(name, 7);
         Queue queue = registry.setState(name, QueueState.INACTIVE);
 
-        assertThat(queue.spec()).isEqualTo(new QueueSpec(RateLimit.parse("20/1s"), 4, Duration.ZERO));
+        assertThat(queue.spec()).isEqualTo(new QueueSpec(RateLimit.parse("20/1s"), 4, Duration.ZERO, 7));
         assertThat(queue.state()).isEqualTo(QueueState.INACTIVE);
         assertThat(queue.updatedAt()).isAfterOrEqualTo(queue.createdAt());
         assertThat(registry.setState(name, QueueState.ACTIVE).isActive()).isTrue();
