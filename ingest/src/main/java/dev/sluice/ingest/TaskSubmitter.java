@@ -1,0 +1,105 @@
+package dev.sluice.ingest;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.Topics;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Submits tasks, as the original {@code RateLimitedTaskSubmitter.submit_task(queue_name, task_data)}
+ * did:
+ * <pre>{@code
+ * try (TaskSubmitter submitter = new TaskSubmitter(SluiceConfig.fromEnvironment(System.getenv()))) {
+ *     String id = submitter.submit("emails", "{\"to\":\"a@b.c\"}".getBytes(UTF_8)).join();
+ * }
+ * }</pre>
+ * Each task goes to {@code sluice.tasks} with the queue name as its key, the payload untouched as its
+ * value, and its id and submission time in headers; the router takes it on to its queue (or to
+ * {@code sluice.rejected} with the reason). The producer is idempotent with {@code acks=all}: a task
+ * acknowledged is stored, and retries do not write it twice.
+ *
+ * <p>Thread-safe: share one instance. Close it to flush what is pending.
+ */
+public final class TaskSubmitter implements AutoCloseable {
+
+    private final Producer<byte[], byte[]> producer;
+    private final Topics topics;
+
+    public TaskSubmitter(SluiceConfig config) {
+        this(new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 5),
+                new ByteArraySerializer(), new ByteArraySerializer()), config.topics());
+    }
+
+    TaskSubmitter(Producer<byte[], byte[]> producer, Topics topics) {
+        this.producer = Objects.requireNonNull(producer, "producer");
+        this.topics = Objects.requireNonNull(topics, "topics");
+    }
+
+    /**
+     * Submits one task with a new id.
+     *
+     * @return the task's id, once Kafka stored the task
+     * @throws IllegalArgumentException at once when the queue name is invalid
+     */
+    public CompletableFuture<String> submit(String queue, byte[] payload) {
+        return submit(queue, UUID.randomUUID().toString(), payload);
+    }
+
+    /** Submits one task with the caller's id (1 to 200 characters). */
+    public CompletableFuture<String> submit(String queue, String id, byte[] payload) {
+        QueueName name = QueueName.of(queue);
+        if (id == null || id.isBlank() || id.length() > 200) {
+            throw new IllegalArgumentException("a task id must be 1 to 200 characters, got \"" + id + "\"");
+        }
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topics.tasks(), null,
+                name.value().getBytes(StandardCharsets.UTF_8), payload);
+        record.headers().add(TaskHeaders.ID, id.getBytes(StandardCharsets.UTF_8));
+        record.headers().add(TaskHeaders.SUBMITTED_AT,
+                Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8));
+        CompletableFuture<String> stored = new CompletableFuture<>();
+        producer.send(record, (metadata, error) -> {
+            if (error == null) {
+                stored.complete(id);
+            } else {
+                stored.completeExceptionally(error);
+            }
+        });
+        return stored;
+    }
+
+    /** Submits several tasks to one queue, each with a new id, in order. */
+    public List<CompletableFuture<String>> submitAll(String queue, List<byte[]> payloads) {
+        QueueName.of(queue);
+        List<CompletableFuture<String>> ids = new ArrayList<>(payloads.size());
+        for (byte[] payload : payloads) {
+            ids.add(submit(queue, payload));
+        }
+        return ids;
+    }
+
+    /** Sends what is pending and waits for it. */
+    public void flush() {
+        producer.flush();
+    }
+
+    @Override
+    public void close() {
+        producer.close();
+    }
+}

@@ -1,0 +1,71 @@
+package dev.sluice.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.kafka.TopicProvisioner;
+import dev.sluice.embedded.SharedServers;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+
+class TaskSubmitterIT {
+
+    @Test
+    void submitsTasksKeyedByQueueWithTheirIdsAndPayloadsUntouched() {
+        String prefix = "s" + UUID.randomUUID().toString().substring(0, 8);
+        SluiceConfig config = SluiceConfig.fromEnvironment(Map.of(
+                SluiceConfig.ENV_KAFKA, SharedServers.kafkaBootstrapServers(), SluiceConfig.ENV_TOPIC_PREFIX, prefix));
+        TopicProvisioner.ensureSharedTopics(config.kafkaBootstrapServers(), config.topics(), 1);
+        List<String> ids = new ArrayList<>();
+        try (TaskSubmitter submitter = new TaskSubmitter(config)) {
+            ids.add(submitter.submit("emails", "{\"to\":\"a@b.c\"}".getBytes(StandardCharsets.UTF_8)).join());
+            ids.add(submitter.submit("emails", "order-42", new byte[] {0, 1, 2}).join());
+            for (CompletableFuture<String> id : submitter.submitAll("sms", List.of(new byte[] {7}, new byte[] {8}))) {
+                ids.add(id.join());
+            }
+
+            assertThatThrownBy(() -> submitter.submit("a.b", new byte[0])).hasMessageContaining("invalid queue name");
+            assertThatThrownBy(() -> submitter.submit("emails", " ", new byte[0])).hasMessageContaining("task id");
+        }
+
+        List<ConsumerRecord<byte[], byte[]>> stored = readAll(config);
+        assertThat(stored).hasSize(4);
+        assertThat(stored).extracting(r -> new String(r.key(), StandardCharsets.UTF_8))
+                .containsExactlyInAnyOrder("emails", "emails", "sms", "sms");
+        assertThat(stored).extracting(r -> new String(r.headers().lastHeader(TaskHeaders.ID).value(),
+                StandardCharsets.UTF_8)).containsExactlyInAnyOrderElementsOf(ids).contains("order-42");
+        assertThat(stored).filteredOn(r -> r.value().length == 3).singleElement()
+                .satisfies(r -> assertThat(r.value()).containsExactly(0, 1, 2));
+        assertThat(stored).allSatisfy(r -> assertThat(r.headers().lastHeader(TaskHeaders.SUBMITTED_AT)).isNotNull());
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> readAll(SluiceConfig config) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers()),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(config.topics().tasks()).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (records.size() < 4 && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+            }
+            return records;
+        }
+    }
+}
