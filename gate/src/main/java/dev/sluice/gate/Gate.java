@@ -1,6 +1,7 @@
 package dev.sluice.gate;
 
 import dev.sluice.core.kafka.TopicProvisioner;
+import dev.sluice.core.redis.QueueChangeWatcher;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.ScriptRunner;
 import dev.sluice.core.redis.TokenBucket;
@@ -39,7 +40,7 @@ public final class Gate implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
     private final GateLoop loop;
-    private final RegistryWatcher watcher;
+    private final QueueChangeWatcher watcher;
     private final Thread thread;
     private final GateMetrics metrics = new GateMetrics();
 
@@ -56,7 +57,7 @@ public final class Gate implements AutoCloseable {
         this.loop = new GateLoop(config, consumer, producer,
                 new TokenBucket(scripts, config.sluice().keys(), config.sluice().bucketHorizon()),
                 new QueueRegistry(redis, scripts, config.sluice().keys()), metrics);
-        this.watcher = new RegistryWatcher(config.sluice().redisUri(), config.sluice().keys(), loop::queueChanged);
+        this.watcher = new QueueChangeWatcher(config.sluice().redisUri(), config.sluice().keys(), loop::queueChanged);
         this.thread = new Thread(this::runLoop, "sluice-gate-" + config.instanceId());
     }
 

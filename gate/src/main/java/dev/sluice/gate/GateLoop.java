@@ -4,6 +4,7 @@ import dev.sluice.core.Queue;
 import dev.sluice.core.QueueName;
 import dev.sluice.core.Topics;
 import dev.sluice.core.redis.Acquisition;
+import dev.sluice.core.redis.QueueChangeWatcher;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.TokenBucket;
 import java.time.Duration;
@@ -154,7 +155,7 @@ final class GateLoop implements Runnable {
         boolean resyncAll = System.nanoTime() >= nextResyncNanos;
         Set<QueueName> changed = new HashSet<>();
         for (String name; (name = changes.poll()) != null; ) {
-            if (name.equals(RegistryWatcher.RESYNC)) {
+            if (name.equals(QueueChangeWatcher.RESYNC)) {
                 resyncAll = true;
             } else {
                 try {
@@ -392,7 +393,7 @@ final class GateLoop implements Runnable {
             redisDown = false;
             LOG.info("Redis reachable again; releasing");
             localBuckets.clear();
-            changes.add(RegistryWatcher.RESYNC);
+            changes.add(QueueChangeWatcher.RESYNC);
         }
         redisBackoff.reset();
     }

@@ -1,8 +1,7 @@
-package dev.sluice.gate;
+package dev.sluice.core.redis;
 
 import dev.sluice.core.RedisKeys;
 import java.net.URI;
-import java.time.Duration;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,14 +10,16 @@ import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
- * Listens on the registry's change channel and hands each changed queue name to the gate, so a new,
- * paused, resumed, re-rated or removed queue is seen within milliseconds. Pub/sub forgets what is
+ * Listens on the registry's change channel ({@link QueueRegistry} announces every change there) and
+ * hands each changed queue name to a listener, so a new, paused, resumed, re-rated or removed queue is
+ * seen within milliseconds. Pub/sub forgets what is
  * sent while nobody listens: after every (re)connection the gate is told to read the whole list.
  */
-final class RegistryWatcher implements AutoCloseable {
+public final class QueueChangeWatcher implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(RegistryWatcher.class);
-    static final String RESYNC = "";
+    private static final Logger LOG = LoggerFactory.getLogger(QueueChangeWatcher.class);
+    /** Handed to the listener when everything must be read again (after every (re)connection). */
+    public static final String RESYNC = "";
 
     private final URI redisUri;
     private final RedisKeys keys;
@@ -28,20 +29,20 @@ final class RegistryWatcher implements AutoCloseable {
     private volatile JedisPubSub subscription;
 
     /** @param onChange called with a queue name, or with {@link #RESYNC} when everything must be re-read */
-    RegistryWatcher(URI redisUri, RedisKeys keys, Consumer<String> onChange) {
+    public QueueChangeWatcher(URI redisUri, RedisKeys keys, Consumer<String> onChange) {
         this.redisUri = redisUri;
         this.keys = keys;
         this.onChange = onChange;
-        this.thread = new Thread(this::run, "sluice-gate-watcher");
+        this.thread = new Thread(this::run, "sluice-queue-changes");
         this.thread.setDaemon(true);
     }
 
-    void start() {
+    public void start() {
         thread.start();
     }
 
     private void run() {
-        Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+        long delayMillis = 100;
         boolean warned = false;
         while (running) {
             JedisPubSub listener = new JedisPubSub() {
@@ -58,7 +59,7 @@ final class RegistryWatcher implements AutoCloseable {
             subscription = listener;
             try (RedisClient redis = RedisClient.create(redisUri)) {
                 redis.subscribe(listener, keys.changesChannel());
-                backoff.reset();
+                delayMillis = 100;
                 warned = false;
             } catch (JedisException | IllegalStateException e) {
                 if (!running) {
@@ -68,14 +69,15 @@ final class RegistryWatcher implements AutoCloseable {
                     LOG.warn("Cannot listen for queue changes on Redis ({}); retrying", e.getMessage());
                     warned = true;
                 }
-                sleepNanos(backoff.nextDelayNanos());
+                sleepMillis(delayMillis);
+                delayMillis = Math.min(5_000, delayMillis * 2);
             }
         }
     }
 
-    private void sleepNanos(long nanos) {
+    private void sleepMillis(long millis) {
         try {
-            Thread.sleep(nanos / 1_000_000);
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running = false;
