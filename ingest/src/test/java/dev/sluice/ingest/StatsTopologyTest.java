@@ -1,0 +1,95 @@
+package dev.sluice.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.TaskEvent;
+import dev.sluice.core.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class StatsTopologyTest {
+
+    private static final QueueName EMAILS = QueueName.of("emails");
+    private static final QueueName SMS = QueueName.of("sms");
+
+    /** The latest value written for each (queue, type) and (queue, second). */
+    private final Map<String, Long> written = new HashMap<>();
+    private TopologyTestDriver driver;
+    private TestInputTopic<byte[], byte[]> events;
+
+    @BeforeEach
+    void setUp() {
+        StatsSink sink = new StatsSink() {
+            @Override
+            public void total(QueueName queue, TaskEvent.Type type, long total) {
+                written.put(queue + " " + type, total);
+            }
+
+            @Override
+            public void releasedInSecond(QueueName queue, long secondStartMillis, long count) {
+                written.put(queue + " @" + secondStartMillis, count);
+            }
+        };
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "sluice-stats-test");
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        driver = new TopologyTestDriver(StatsTopology.build(Topics.defaults(), sink), props);
+        events = driver.createInputTopic(Topics.defaults().events(), Serdes.ByteArray().serializer(),
+                Serdes.ByteArray().serializer());
+    }
+
+    @AfterEach
+    void tearDown() {
+        driver.close();
+    }
+
+    private void send(TaskEvent event) {
+        events.pipeInput(event.queue().getBytes(StandardCharsets.UTF_8), event.toJson(), Instant.ofEpochMilli(event.at()));
+    }
+
+    @Test
+    void countsEveryTypeAcrossQueuesSummingCounts() {
+        send(TaskEvent.released(EMAILS, 30, 1_000));
+        send(TaskEvent.released(EMAILS, 12, 1_500));
+        send(TaskEvent.of(TaskEvent.Type.completed, EMAILS, "t-1", 0, 1_600));
+        send(TaskEvent.of(TaskEvent.Type.failed, SMS, "t-2", 0, 1_700, "503"));
+        send(TaskEvent.of(TaskEvent.Type.dead, SMS, "t-2", 2, 1_800, "503"));
+
+        assertThat(written).containsEntry("emails released", 42L).containsEntry("emails completed", 1L)
+                .containsEntry("sms failed", 1L).containsEntry("sms dead", 1L)
+                .doesNotContainKey("sms released");
+    }
+
+    @Test
+    void countsReleasesInOneSecondWindows() {
+        send(TaskEvent.released(EMAILS, 5, 10_000));
+        send(TaskEvent.released(EMAILS, 3, 10_999));
+        send(TaskEvent.released(EMAILS, 7, 11_000));
+        send(TaskEvent.released(SMS, 1, 10_500));
+        send(TaskEvent.released(EMAILS, 2, 10_200)); // late, within the grace: still counted in its second
+
+        assertThat(written).containsEntry("emails @10000", 10L).containsEntry("emails @11000", 7L)
+                .containsEntry("sms @10000", 1L);
+    }
+
+    @Test
+    void skipsWhatIsNotAnEvent() {
+        events.pipeInput("emails".getBytes(StandardCharsets.UTF_8), "garbage".getBytes(StandardCharsets.UTF_8));
+        events.pipeInput("emails".getBytes(StandardCharsets.UTF_8),
+                "{\"type\":\"released\",\"queue\":\"a.b\",\"at\":1}".getBytes(StandardCharsets.UTF_8));
+        send(TaskEvent.released(EMAILS, 1, 1_000));
+
+        assertThat(written).containsEntry("emails released", 1L).hasSize(2);
+    }
+}
