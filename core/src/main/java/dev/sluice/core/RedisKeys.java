@@ -38,6 +38,11 @@ public record RedisKeys(String prefix) {
         return queueKey(queue, "stats");
     }
 
+    /** Releases of the queue in one second (epoch seconds); each such key expires after five minutes. */
+    public String releasedInSecond(QueueName queue, long epochSecond) {
+        return queueKey(queue, "released:" + epochSecond);
+    }
+
     /** The set of all queue names. */
     public String index() {
         return prefix + ":queues";

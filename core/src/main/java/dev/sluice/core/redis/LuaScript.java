@@ -22,6 +22,7 @@ public record LuaScript(String name, String source, String sha1) {
     public static final LuaScript QUEUE_CREATE = load("queue_create");
     public static final LuaScript QUEUE_UPDATE = load("queue_update");
     public static final LuaScript QUEUE_DELETE = load("queue_delete");
+    public static final LuaScript STATS_SET = load("stats_set");
 
     public LuaScript {
         Objects.requireNonNull(name, "name");

@@ -1,0 +1,17 @@
+-- Write one statistic of a queue, only while the queue exists (a late event must not bring back the
+-- statistics of a removed queue). Absolute values: writing the same twice changes nothing.
+--
+-- KEYS[1]  the queue's meta hash
+-- KEYS[2]  where the statistic goes (the stats hash, or a per-second key)
+-- ARGV[1]  'field' (HSET KEYS[2] ARGV[2] ARGV[3]) or 'value' (SET KEYS[2] ARGV[3] PX ARGV[2])
+--
+-- Returns 1 when written, 0 when the queue does not exist.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+if ARGV[1] == 'field' then
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+else
+  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+end
+return 1
