@@ -1,0 +1,79 @@
+package dev.sluice.ingest;
+
+import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.kafka.TopicProvisioner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * The running statistics: Kafka Streams application {@code sluice-stats} (under the default topic
+ * prefix), exactly-once v2, over {@link StatsTopology}, writing to Redis with {@link RedisStatsSink}.
+ * Redis writes are absolute values, so records processed again after a failure write the same.
+ */
+public final class Stats implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Stats.class);
+
+    private final KafkaStreams streams;
+    private final RedisClient redis;
+
+    private Stats(KafkaStreams streams, RedisClient redis) {
+        this.streams = streams;
+        this.redis = redis;
+    }
+
+    public static Stats start(SluiceConfig config) {
+        TopicProvisioner.ensureSharedTopics(config.kafkaBootstrapServers(), config.topics(), 8);
+        RedisClient redis = RedisClient.create(config.redisUri());
+        KafkaStreams streams = new KafkaStreams(
+                StatsTopology.build(config.topics(), new RedisStatsSink(redis, config.keys())), properties(config));
+        streams.setUncaughtExceptionHandler(error -> {
+            LOG.warn("A statistics thread failed and is replaced; its records are processed again: {}", error.toString());
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.start();
+        LOG.info("Statistics started from {}", config.topics().events());
+        return new Stats(streams, redis);
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    static Properties properties(SluiceConfig config) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.topics().prefix() + "-stats");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        // results go out as they change, not when a cache flushes: the lag to a visible figure stays low
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
+        props.put(StreamsConfig.consumerPrefix(org.apache.kafka.clients.consumer.ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+                10_000);
+        try {
+            props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("sluice-stats").toString());
+        } catch (IOException e) {
+            throw new IllegalStateException("no temporary directory for the statistics' state: " + e.getMessage(), e);
+        }
+        return props;
+    }
+
+    @Override
+    public void close() {
+        streams.close(CloseOptions.timeout(Duration.ofSeconds(20))
+                .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        redis.close();
+        LOG.info("Statistics stopped");
+    }
+}
