@@ -11,10 +11,10 @@ import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.embedded.SharedServers;
+import dev.sluice.embedded.TopicReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +22,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.RedisClient;
@@ -94,23 +90,8 @@ class RouterIT {
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> read(SluiceConfig config, String topic, int expected) {
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(topic, 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (records.size() < expected && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
-            }
-            long settle = System.nanoTime() + Duration.ofMillis(500).toNanos();
-            while (System.nanoTime() < settle) {
-                consumer.poll(Duration.ofMillis(100)).forEach(records::add); // anything beyond would be a duplicate
-            }
-            return records;
-        }
+        // half a second more than needed: anything beyond the expected count would be a duplicate
+        return TopicReader.readCommitted(config.kafkaBootstrapServers(), topic, expected, Duration.ofSeconds(30),
+                Duration.ofMillis(500));
     }
 }

@@ -7,6 +7,7 @@ import dev.sluice.core.SluiceConfig;
 import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.embedded.SharedServers;
+import dev.sluice.embedded.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,11 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 
 class TaskSubmitterIT {
@@ -53,19 +50,7 @@ class TaskSubmitterIT {
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> readAll(SluiceConfig config) {
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers()),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(config.topics().tasks()).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (records.size() < 4 && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
-            }
-            return records;
-        }
+        return TopicReader.readCommitted(config.kafkaBootstrapServers(), config.topics().tasks(), 4,
+                Duration.ofSeconds(10), Duration.ofMillis(300));
     }
 }

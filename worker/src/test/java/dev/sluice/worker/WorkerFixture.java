@@ -6,6 +6,7 @@ import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Topics;
 import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.embedded.SharedServers;
+import dev.sluice.embedded.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -92,22 +93,9 @@ final class WorkerFixture implements AutoCloseable {
         return offset == null ? -1 : offset.offset();
     }
 
-    /** Everything on a topic's first partition, read committed, waiting up to the timeout for {@code atLeast}. */
+    /** Everything on a topic (read committed), waiting up to the timeout for {@code atLeast} records. */
     List<ConsumerRecord<byte[], byte[]>> read(String topic, int atLeast, Duration timeout) {
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(topic, 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (records.size() < atLeast && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
-            }
-            return records;
-        }
+        return TopicReader.readCommitted(sluice.kafkaBootstrapServers(), topic, atLeast, timeout);
     }
 
     /** The events of this fixture's queue, read committed from every partition, until their counts reach a total. */
