@@ -45,12 +45,15 @@ class QueueScriptsIT extends ScriptTest {
     }
 
     @Test
-    void deleteRemovesMetaBucketAndStats() {
+    void deleteRemovesMetaBucketStatsAndTheOtherKeysNamed() {
         String queue = randomQueue();
         redis.defineQueue(queue, 1, 1_000_000, 1);
         redis.acquire(queue, 1, 0);
         redis.redis.hset(ScriptFixture.stats(queue), "released", "1");
-        List<String> keys = List.of(ScriptFixture.meta(queue), ScriptFixture.bucket(queue), ScriptFixture.stats(queue));
+        String perSecond = "sluice:{" + queue + "}:released:1700000000";
+        redis.redis.set(perSecond, "3");
+        List<String> keys = List.of(ScriptFixture.meta(queue), ScriptFixture.bucket(queue), ScriptFixture.stats(queue),
+                perSecond);
 
         long existed = (Long) run("queue_delete", keys, List.of());
         long again = (Long) run("queue_delete", keys, List.of());

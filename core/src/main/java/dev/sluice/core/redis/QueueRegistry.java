@@ -37,6 +37,8 @@ public final class QueueRegistry {
     static final String RATE_LIMIT = "rate_limit";
     static final String TTL_S = "ttl_s";
     static final String MAX_ATTEMPTS = "max_attempts";
+    /** How long per-second release counts live (they expire after five minutes), with a margin. */
+    private static final long PER_SECOND_KEPT_SECONDS = 360;
     static final String CREATED_AT_US = "created_at_us";
     static final String UPDATED_AT_US = "updated_at_us";
 
@@ -130,13 +132,19 @@ public final class QueueRegistry {
     }
 
     /**
-     * Removes the queue's metadata, bucket and statistics, then its index entry.
+     * Removes the queue's metadata, bucket, statistics and per-second release counts (those of the
+     * last six minutes: older ones have expired), then its index entry.
      *
      * @return whether the queue existed
      */
     public boolean remove(QueueName name) {
-        long existed = (Long) scripts.run(LuaScript.QUEUE_DELETE,
-                List.of(keys.meta(name), keys.bucket(name), keys.stats(name)), List.of());
+        List<String> queueKeys = new ArrayList<>(List.of(keys.meta(name), keys.bucket(name), keys.stats(name)));
+        // named by the events' own times (gate slots, worker clocks), so this clock is as good as any
+        long nowSecond = System.currentTimeMillis() / 1000;
+        for (long second = nowSecond - PER_SECOND_KEPT_SECONDS; second <= nowSecond + 5; second++) {
+            queueKeys.add(keys.releasedInSecond(name, second));
+        }
+        long existed = (Long) scripts.run(LuaScript.QUEUE_DELETE, queueKeys, List.of());
         redis.srem(keys.index(), name.value());
         if (existed == 1) {
             announce(name);

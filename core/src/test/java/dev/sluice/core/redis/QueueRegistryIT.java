@@ -134,8 +134,11 @@ class QueueRegistryIT {
         registry.create(name, QueueSpec.of(RateLimit.parse("2/1s")));
         new TokenBucket(redis, keys, Duration.ZERO).acquire(name, 1);
         redis.hset(keys.stats(name), "released", "1");
+        long second = System.currentTimeMillis() / 1000 - 100;
+        redis.setex(keys.releasedInSecond(name, second), 300, "4");
 
         assertThat(registry.remove(name)).isTrue();
+        assertThat(redis.exists(keys.releasedInSecond(name, second))).isFalse();
         assertThat(registry.remove(name)).isFalse();
         assertThat(redis.exists(keys.meta(name), keys.bucket(name), keys.stats(name))).isZero();
         assertThat(redis.sismember(keys.index(), name.value())).isFalse();
