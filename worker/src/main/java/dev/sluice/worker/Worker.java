@@ -38,6 +38,7 @@ public final class Worker implements AutoCloseable {
     private final ExecutorService handlerThreads;
     private final ExecutorService finisherThreads;
     private final WorkerLoop loop;
+    private final java.util.concurrent.ScheduledExecutorService watchdog;
     private final EventBatcher events;
     private final Thread thread;
     private final KafkaConsumer<byte[], byte[]> delayConsumer;
@@ -70,6 +71,7 @@ public final class Worker implements AutoCloseable {
                 new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts(), events),
                 handlerThreads, finisherThreads, metrics);
         this.thread = new Thread(this::runLoop, "sluice-worker");
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("sluice-timeouts-"));
         Map<String, Object> delayConsumerConfig = consumerConfig(config);
         delayConsumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, config.sluice().topics().prefix() + "-delay");
         delayConsumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
@@ -102,6 +104,7 @@ public final class Worker implements AutoCloseable {
     /** Starts a worker with the handlers found by ServiceLoader plus these (which win on a name clash). */
     public static Worker start(WorkerConfig config, List<TaskHandler> handlers) {
         Worker worker = new Worker(config, handlers);
+        worker.watchdog.scheduleWithFixedDelay(worker.loop::timeOutOverdue, 50, 50, TimeUnit.MILLISECONDS);
         worker.thread.start();
         worker.delayThread.start();
         LOG.info("Worker started: {} at once, handler {}, up to {} attempts", config.concurrency(),
@@ -129,6 +132,7 @@ public final class Worker implements AutoCloseable {
         consumer.close();
         delayConsumer.close();
         delayProducer.close(Duration.ofSeconds(10));
+        watchdog.shutdownNow();
         handlerThreads.shutdownNow();
         finisherThreads.shutdown();
         awaitQuietly(finisherThreads);
@@ -144,6 +148,7 @@ public final class Worker implements AutoCloseable {
         join();
         delayConsumer.close(CloseOptions.timeout(Duration.ZERO));
         delayProducer.close(Duration.ZERO);
+        watchdog.shutdownNow();
         handlerThreads.shutdownNow();
         finisherThreads.shutdownNow();
         consumer.close(CloseOptions.timeout(Duration.ZERO));

@@ -12,11 +12,9 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -54,10 +52,13 @@ final class WorkerLoop implements Runnable {
     private final ExecutorService finisherThreads;
     private final WorkerMetrics metrics;
     private final PartitionOffsets offsets = new PartitionOffsets();
+    /** Tasks their handlers are running, for the timeout watchdog (any thread). */
+    private final java.util.concurrent.ConcurrentHashMap<Running, Boolean> running =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
     /** Records fetched and not started yet, in fetch order (loop thread only). */
     private final java.util.ArrayDeque<ConsumerRecord<byte[], byte[]>> pending = new java.util.ArrayDeque<>();
-    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicBoolean active = new AtomicBoolean(true);
     private volatile boolean halted;
     /** Tasks started and not finished, on any partition (loop thread only). */
     private int inFlight;
@@ -77,7 +78,7 @@ final class WorkerLoop implements Runnable {
     }
 
     void stop() {
-        running.set(false);
+        active.set(false);
         consumer.wakeup();
     }
 
@@ -90,7 +91,7 @@ final class WorkerLoop implements Runnable {
     @Override
     public void run() {
         consumer.subscribe(List.of(config.sluice().topics().ready()), new Rebalance());
-        while (running.get()) {
+        while (active.get()) {
             try {
                 step();
             } catch (WakeupException woken) {
@@ -171,27 +172,78 @@ final class WorkerLoop implements Runnable {
             return;
         }
         TaskHandler handler = handlers.get(config.queueHandlers().getOrDefault(task.queue(), config.handler()));
-        CompletableFuture
-                .supplyAsync(() -> {
-                    outcomes.started(task);
-                    try {
-                        return handler.handle(task);
-                    } catch (Exception e) {
-                        return TaskResult.retry(e.toString());
-                    }
-                }, handlerThreads)
-                .orTimeout(config.handlerTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .exceptionally(e -> TaskResult.retry(e instanceof TimeoutException
-                        || e.getCause() instanceof TimeoutException
-                        ? "timed out after " + config.handlerTimeout().toMillis() + " ms" : String.valueOf(e)))
-                .thenAccept(result -> {
-                    if (result instanceof TaskResult.Failure) {
-                        // writing a retry or dead letter waits for Kafka: not on the handler's thread
-                        finisherThreads.execute(() -> finish(partition, record, task, result));
-                    } else {
-                        finish(partition, record, task, result);
-                    }
-                });
+        Running running = new Running(partition, record, task, System.nanoTime());
+        this.running.put(running, Boolean.TRUE);
+        handlerThreads.execute(() -> {
+            outcomes.started(task);
+            TaskResult result;
+            try {
+                result = handler.handle(task);
+            } catch (Exception e) {
+                result = TaskResult.retry(e.toString());
+            }
+            if (this.running.remove(running) != null) { // else the watchdog already timed it out
+                complete(running, result);
+            }
+        });
+    }
+
+    /**
+     * A task handed to its handler; whoever removes it from {@link #running} (its handler's thread or
+     * the watchdog) reports its end. Identity equality: each start is its own.
+     */
+    private static final class Running {
+        private final TopicPartition partition;
+        private final ConsumerRecord<byte[], byte[]> record;
+        private final Task task;
+        private final long startedNanos;
+
+        Running(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, Task task, long startedNanos) {
+            this.partition = partition;
+            this.record = record;
+            this.task = task;
+            this.startedNanos = startedNanos;
+        }
+
+        TopicPartition partition() {
+            return partition;
+        }
+
+        ConsumerRecord<byte[], byte[]> record() {
+            return record;
+        }
+
+        Task task() {
+            return task;
+        }
+
+        long startedNanos() {
+            return startedNanos;
+        }
+    }
+
+    private void complete(Running task, TaskResult result) {
+        if (result instanceof TaskResult.Failure) {
+            // writing a retry or dead letter waits for Kafka: not on the handler's thread
+            finisherThreads.execute(() -> finish(task.partition(), task.record(), task.task(), result));
+        } else {
+            finish(task.partition(), task.record(), task.task(), result);
+        }
+    }
+
+    /**
+     * Fails the attempts that ran past the handler timeout (called every 50 ms by the worker). One
+     * watchdog for all tasks instead of a timer per task: the per-task timer cost more than a no-op
+     * handler.
+     */
+    void timeOutOverdue() {
+        long limit = config.handlerTimeout().toNanos();
+        long now = System.nanoTime();
+        for (Running task : running.keySet()) {
+            if (now - task.startedNanos() >= limit && running.remove(task) != null) {
+                complete(task, TaskResult.retry("timed out after " + config.handlerTimeout().toMillis() + " ms"));
+            }
+        }
     }
 
     /** Runs on a finisher thread: writes the outcome, then reports the task finished. */
@@ -224,7 +276,7 @@ final class WorkerLoop implements Runnable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            running.set(false);
+            active.set(false);
         }
     }
 
