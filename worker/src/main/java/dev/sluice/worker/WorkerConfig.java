@@ -23,6 +23,7 @@ public record WorkerConfig(SluiceConfig sluice, int concurrency, int maxAttempts
     public static final String ENV_MAX_ATTEMPTS = "SLUICE_WORKER_MAX_ATTEMPTS";
     public static final String ENV_TIMEOUT_MS = "SLUICE_WORKER_TIMEOUT_MS";
     public static final String ENV_HANDLER = "SLUICE_WORKER_HANDLER";
+    public static final String ENV_QUEUE_HANDLERS = "SLUICE_WORKER_QUEUE_HANDLERS";
 
     public WorkerConfig {
         Objects.requireNonNull(sluice, "sluice");
@@ -53,10 +54,27 @@ public record WorkerConfig(SluiceConfig sluice, int concurrency, int maxAttempts
                     Env.integer(env, ENV_MAX_ATTEMPTS, defaults.maxAttempts()),
                     Duration.ofMillis(Env.integer(env, ENV_TIMEOUT_MS, (int) defaults.handlerTimeout().toMillis())),
                     Env.text(env, ENV_HANDLER, defaults.handler()),
-                    Map.of());
+                    queueHandlers(Env.text(env, ENV_QUEUE_HANDLERS, "")));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("worker configuration: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code queue=handler,queue=handler}, e.g. {@code payments=http,audit=log}. */
+    static Map<String, String> queueHandlers(String text) {
+        Map<String, String> handlers = new java.util.LinkedHashMap<>();
+        if (text.isBlank()) {
+            return handlers;
+        }
+        for (String pair : text.split(",")) {
+            String[] parts = pair.split("=", -1);
+            if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
+                throw new IllegalArgumentException(ENV_QUEUE_HANDLERS + " must be queue=handler[,queue=handler...],"
+                        + " got \"" + pair.strip() + "\"");
+            }
+            handlers.put(dev.sluice.core.QueueName.of(parts[0].strip()).value(), parts[1].strip());
+        }
+        return handlers;
     }
 
     public WorkerConfig withConcurrency(int value) {

@@ -20,7 +20,8 @@ public final class WorkerMain {
                     failures through delay tiers and the queue's limit, dead-letters the last attempt.
                     Configured by environment variables: KAFKA_BOOTSTRAP_SERVERS, REDIS_URL,
                     SLUICE_TOPIC_PREFIX, SLUICE_WORKER_CONCURRENCY (4), SLUICE_WORKER_MAX_ATTEMPTS (3),
-                    SLUICE_WORKER_TIMEOUT_MS (30000), SLUICE_WORKER_HANDLER (log).""");
+                    SLUICE_WORKER_TIMEOUT_MS (30000), SLUICE_WORKER_HANDLER (log),
+                    SLUICE_WORKER_QUEUE_HANDLERS (queue=handler,... for queues with a handler of their own).""");
             return;
         }
         Worker worker;

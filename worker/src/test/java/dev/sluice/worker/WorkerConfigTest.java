@@ -43,4 +43,15 @@ class WorkerConfigTest {
                 .hasMessageContaining("no task handler named \"carrier-pigeon\"").hasMessageContaining("http")
                 .hasMessageContaining("log");
     }
+
+    @Test
+    void readsAHandlerPerQueue() {
+        WorkerConfig config = WorkerConfig.fromEnvironment(Map.of("SLUICE_WORKER_QUEUE_HANDLERS", "payments=http, audit=log"));
+
+        assertThat(config.queueHandlers()).containsEntry("payments", "http").containsEntry("audit", "log");
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("SLUICE_WORKER_QUEUE_HANDLERS", "payments")))
+                .hasMessageContaining("queue=handler");
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("SLUICE_WORKER_QUEUE_HANDLERS", "a.b=http")))
+                .hasMessageContaining("invalid queue name");
+    }
 }
