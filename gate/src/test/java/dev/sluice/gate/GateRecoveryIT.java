@@ -72,9 +72,13 @@ class GateRecoveryIT {
                 assertThat(released).extracting(r -> header(r, TaskHeaders.ID))
                         .containsExactlyInAnyOrderElementsOf(ids)
                         .doesNotHaveDuplicates();
-                // slots reserved before the outage may fall up to one horizon (50 ms) into it
+                // slots granted before the outage may fall up to one horizon into it (50 ms configured,
+                // stretched under load, 1 s at most): those tokens were Redis's to give
+                long horizon = dev.sluice.core.redis.TokenBucket.MAX_HORIZON.toMillis();
                 assertThat(released).extracting(ConsumerRecord::timestamp)
-                        .noneMatch(t -> t > stoppedAt + 100 && t < restartedAt);
+                        .noneMatch(t -> t > stoppedAt + horizon && t < restartedAt);
+                assertThat(released).extracting(ConsumerRecord::timestamp)
+                        .filteredOn(t -> t > stoppedAt && t < restartedAt).hasSizeLessThanOrEqualTo(10);
                 assertThat(Windows.maxInAnyWindow(timestamps(released), 1000)).isLessThanOrEqualTo(10);
                 assertThat(gate.isRunning()).isTrue();
             }
@@ -103,7 +107,8 @@ class GateRecoveryIT {
                 List<ConsumerRecord<byte[], byte[]>> released = ready.of(queue);
                 long duringOutage = released.stream()
                         .filter(r -> r.timestamp() > stoppedAt && r.timestamp() < restartedAt).count();
-                assertThat(duringOutage).isBetween(25L, 31L);
+                // 10/1s for 3 s, plus what was granted by Redis just before it stopped
+                assertThat(duringOutage).isBetween(25L, 33L);
                 assertThat(released).extracting(r -> header(r, TaskHeaders.ID))
                         .containsExactlyInAnyOrderElementsOf(ids);
                 assertThat(gate.isRunning()).isTrue();
