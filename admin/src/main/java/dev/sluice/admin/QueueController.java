@@ -1,0 +1,84 @@
+package dev.sluice.admin;
+
+import dev.sluice.core.Queue;
+import dev.sluice.core.QueueName;
+import dev.sluice.core.QueueSpec;
+import dev.sluice.core.RateLimit;
+import dev.sluice.core.kafka.TopicProvisioner;
+import dev.sluice.core.redis.QueueRegistry;
+import dev.sluice.core.redis.TokenBucket;
+import dev.sluice.core.redis.UnknownQueueException;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.time.Duration;
+import java.util.List;
+
+/** Queues over HTTP: create, list, show, remove. Blocking Redis and Kafka calls run off the event loop. */
+@Controller("/queues")
+@ExecuteOn(TaskExecutors.BLOCKING)
+final class QueueController {
+
+    private final QueueRegistry registry;
+    private final TokenBucket bucket;
+    private final TopicProvisioner topics;
+
+    QueueController(QueueRegistry registry, TokenBucket bucket, TopicProvisioner topics) {
+        this.registry = registry;
+        this.bucket = bucket;
+        this.topics = topics;
+    }
+
+    /** Creates the queue's topic, then its metadata (so a gate told of it finds the topic). */
+    @Post
+    HttpResponse<QueueView> create(@Body CreateQueue request) {
+        if (request.rateLimit() == null) {
+            throw new IllegalArgumentException("rateLimit is required, e.g. \"5/60s\"");
+        }
+        QueueSpec spec = QueueSpec.of(RateLimit.parse(request.rateLimit()));
+        if (request.burst() != null) {
+            spec = spec.withBurst(request.burst());
+        }
+        if (request.ttlSeconds() != null) {
+            spec = spec.withIdleTtl(Duration.ofSeconds(request.ttlSeconds()));
+        }
+        if (request.maxAttempts() != null) {
+            spec = spec.withMaxAttempts(request.maxAttempts());
+        }
+        QueueName name = request.name() == null ? QueueName.generate() : QueueName.of(request.name());
+        if (registry.find(name).isPresent()) {
+            throw new dev.sluice.core.redis.QueueExistsException(name);
+        }
+        topics.ensureQueueTopic(name);
+        Queue queue = registry.create(name, spec);
+        return HttpResponse.created(QueueView.of(queue, bucket.status(name)));
+    }
+
+    @Get
+    List<QueueView> list() {
+        return registry.list().stream().map(queue -> QueueView.of(queue, null)).toList();
+    }
+
+    @Get("/{name}")
+    QueueView show(@PathVariable String name) {
+        QueueName queue = QueueName.of(name);
+        return QueueView.of(registry.get(queue), bucket.status(queue));
+    }
+
+    /** Removes the queue's metadata (gates and routers are told at once), then its topic. */
+    @Delete("/{name}")
+    HttpResponse<Void> remove(@PathVariable String name) {
+        QueueName queue = QueueName.of(name);
+        if (!registry.remove(queue)) {
+            throw new UnknownQueueException(queue);
+        }
+        topics.deleteQueueTopic(queue);
+        return HttpResponse.noContent();
+    }
+}

@@ -1,0 +1,72 @@
+package dev.sluice.admin;
+
+import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.kafka.TopicProvisioner;
+import dev.sluice.core.redis.QueueRegistry;
+import dev.sluice.core.redis.TokenBucket;
+import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Value;
+import jakarta.inject.Singleton;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * The framework-neutral parts of Sluice as Micronaut beans. Configuration comes from the same
+ * environment variables as every other Sluice service ({@link SluiceConfig#fromEnvironment}); the
+ * properties {@code sluice.kafka} and {@code sluice.redis} override them (tests point them at their
+ * servers).
+ */
+@Factory
+final class SluiceBeans {
+
+    @Singleton
+    SluiceConfig sluiceConfig(@Value("${sluice.kafka:}") String kafka, @Value("${sluice.redis:}") String redis,
+                              @Value("${sluice.prefix:}") String prefix) {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        if (!kafka.isBlank()) {
+            env.put(SluiceConfig.ENV_KAFKA, kafka);
+        }
+        if (!redis.isBlank()) {
+            env.put(SluiceConfig.ENV_REDIS, redis);
+        }
+        if (!prefix.isBlank()) {
+            env.put(SluiceConfig.ENV_TOPIC_PREFIX, prefix);
+            env.put(SluiceConfig.ENV_KEY_PREFIX, prefix);
+        }
+        return SluiceConfig.fromEnvironment(env);
+    }
+
+    @Singleton
+    @Bean(preDestroy = "close")
+    RedisClient redis(SluiceConfig config) {
+        return RedisClient.create(config.redisUri());
+    }
+
+    @Singleton
+    QueueRegistry registry(RedisClient redis, SluiceConfig config) {
+        return new QueueRegistry(redis, config.keys());
+    }
+
+    @Singleton
+    TokenBucket bucket(RedisClient redis, SluiceConfig config) {
+        return new TokenBucket(redis, config.keys(), config.bucketHorizon());
+    }
+
+    @Singleton
+    @Bean(preDestroy = "close")
+    Admin kafkaAdmin(SluiceConfig config) {
+        return Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
+    }
+
+    @Singleton
+    TopicProvisioner topics(Admin admin, SluiceConfig config) {
+        return new TopicProvisioner(admin, config.topics(), (short) 1);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.sluice.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sluice.embedded.SharedServers;
+import io.micronaut.core.type.Argument;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.client.HttpClient;
+import io.micronaut.http.client.annotation.Client;
+import io.micronaut.http.client.exceptions.HttpClientResponseException;
+import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
+import io.micronaut.test.support.TestPropertyProvider;
+import jakarta.inject.Inject;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** The queue API against the real broker and Redis. */
+@MicronautTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class QueueApiIT implements TestPropertyProvider {
+
+    private final String prefix = "a" + UUID.randomUUID().toString().substring(0, 8);
+
+    @Inject
+    @Client("/")
+    HttpClient client;
+
+    @Inject
+    Admin kafka;
+
+    @Override
+    public Map<String, String> getProperties() {
+        return Map.of("sluice.kafka", SharedServers.kafkaBootstrapServers(), "sluice.redis", SharedServers.redisUri(),
+                "sluice.prefix", prefix, "micronaut.server.port", "-1");
+    }
+
+    private HttpResponse<Map<String, Object>> post(Object body) {
+        return client.toBlocking().exchange(HttpRequest.POST("/queues", body), Argument.mapOf(String.class, Object.class));
+    }
+
+    private static Map<String, Object> problem(HttpClientResponseException e) {
+        return e.getResponse().getBody(Argument.mapOf(String.class, Object.class)).orElseThrow();
+    }
+
+    @Test
+    void createsAQueueWithItsTopicAndShowsItsBucket() throws Exception {
+        HttpResponse<Map<String, Object>> created = post(Map.of("rateLimit", "5/60s", "burst", 2));
+
+        assertThat(created.getStatus().getCode()).isEqualTo(HttpStatus.CREATED.getCode());
+        Map<String, Object> queue = created.body();
+        String name = (String) queue.get("name");
+        assertThat(name).matches("batch_[0-9a-f-]{36}");
+        assertThat(queue).containsEntry("rateLimit", "5/60s").containsEntry("burst", 2).containsEntry("state", "active");
+        assertThat(kafka.listTopics().names().get(10, TimeUnit.SECONDS)).contains(prefix + ".q." + name);
+
+        Map<String, Object> shown = client.toBlocking().retrieve(HttpRequest.GET("/queues/" + name),
+                Argument.mapOf(String.class, Object.class));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> status = (Map<String, Object>) shown.get("rateLimitStatus");
+        assertThat(status).containsEntry("tokens", 2).containsEntry("capacity", 2);
+        List<Map<String, Object>> all = client.toBlocking().retrieve(HttpRequest.GET("/queues"),
+                Argument.listOf(Argument.mapOf(String.class, Object.class)));
+        assertThat(all).extracting(q -> q.get("name")).contains(name);
+    }
+
+    @Test
+    void anExplicitNameIsKeptAndASecondQueueOfThatNameIsAConflict() {
+        String name = "emails-" + UUID.randomUUID().toString().substring(0, 8);
+        post(Map.of("rateLimit", "10/1s", "name", name));
+
+        assertThatThrownBy(() -> post(Map.of("rateLimit", "1/1s", "name", name)))
+                .isInstanceOfSatisfying(HttpClientResponseException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(HttpStatus.CONFLICT.getCode());
+                    assertThat(e.getResponse().getContentType().orElseThrow().getName())
+                            .isEqualTo("application/problem+json");
+                    assertThat(problem(e)).containsEntry("status", 409)
+                            .containsEntry("detail", "queue \"" + name + "\" already exists");
+                });
+    }
+
+    @Test
+    void badInputIsA400WithADetailThatSaysWhatIsWrong() {
+        assertThatThrownBy(() -> post(Map.of("rateLimit", "5/60x")))
+                .isInstanceOfSatisfying(HttpClientResponseException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(HttpStatus.BAD_REQUEST.getCode());
+                    assertThat((String) problem(e).get("detail")).contains("unknown unit \"x\"");
+                });
+        assertThatThrownBy(() -> post(Map.of("rateLimit", "5/60s", "name", "a.b")))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat((String) problem(e).get("detail")).contains("invalid queue name"));
+        assertThatThrownBy(() -> post(Map.of("rateLimit", "5/60s", "burst", 0)))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat((String) problem(e).get("detail")).contains("burst"));
+        assertThatThrownBy(() -> post(Map.of("burst", 2)))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat((String) problem(e).get("detail")).contains("rateLimit is required"));
+    }
+
+    @Test
+    void removingDeletesTheQueueAndAnUnknownQueueIsA404() {
+        String name = (String) post(Map.of("rateLimit", "1/1s")).body().get("name");
+
+        HttpResponse<?> removed = client.toBlocking().exchange(HttpRequest.DELETE("/queues/" + name));
+
+        assertThat(removed.getStatus().getCode()).isEqualTo(HttpStatus.NO_CONTENT.getCode());
+        assertThatThrownBy(() -> client.toBlocking().retrieve(HttpRequest.GET("/queues/" + name)))
+                .isInstanceOfSatisfying(HttpClientResponseException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(HttpStatus.NOT_FOUND.getCode());
+                    assertThat((String) problem(e).get("detail")).contains("does not exist");
+                });
+        assertThatThrownBy(() -> client.toBlocking().exchange(HttpRequest.DELETE("/queues/" + name)))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(HttpStatus.NOT_FOUND.getCode()));
+    }
+}
