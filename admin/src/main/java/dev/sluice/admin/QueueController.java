@@ -3,6 +3,7 @@ package dev.sluice.admin;
 import dev.sluice.core.Queue;
 import dev.sluice.core.QueueName;
 import dev.sluice.core.QueueSpec;
+import dev.sluice.core.QueueState;
 import dev.sluice.core.RateLimit;
 import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.core.redis.QueueRegistry;
@@ -13,6 +14,7 @@ import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Delete;
 import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Patch;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.scheduling.TaskExecutors;
@@ -20,7 +22,7 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 import java.time.Duration;
 import java.util.List;
 
-/** Queues over HTTP: create, list, show, remove. Blocking Redis and Kafka calls run off the event loop. */
+/** Queues over HTTP: create, list, show, update, pause, resume, remove. Blocking Redis and Kafka calls run off the event loop. */
 @Controller("/queues")
 @ExecuteOn(TaskExecutors.BLOCKING)
 final class QueueController {
@@ -69,6 +71,54 @@ final class QueueController {
     QueueView show(@PathVariable String name) {
         QueueName queue = QueueName.of(name);
         return QueueView.of(registry.get(queue), bucket.status(queue));
+    }
+
+    /** Changes rate, burst, idle TTL or attempts; the next token acquisition uses the new values. */
+    @Patch("/{name}")
+    QueueView update(@PathVariable String name, @Body UpdateQueue request) {
+        QueueName queue = QueueName.of(name);
+        if (request.rateLimit() == null && request.burst() == null && request.ttlSeconds() == null
+                && request.maxAttempts() == null) {
+            throw new IllegalArgumentException("nothing to update: give rateLimit, burst, ttlSeconds or maxAttempts");
+        }
+        // validate everything before changing anything
+        RateLimit rate = request.rateLimit() == null ? null : RateLimit.parse(request.rateLimit());
+        if (request.burst() != null) {
+            QueueSpec.requireValidBurst(request.burst());
+        }
+        Duration ttl = request.ttlSeconds() == null ? null
+                : QueueSpec.requireValidIdleTtl(Duration.ofSeconds(request.ttlSeconds()));
+        if (request.maxAttempts() != null) {
+            QueueSpec.requireValidMaxAttempts(request.maxAttempts());
+        }
+        registry.get(queue);
+        if (rate != null) {
+            registry.updateRateLimit(queue, rate);
+        }
+        if (request.burst() != null) {
+            registry.updateBurst(queue, request.burst());
+        }
+        if (ttl != null) {
+            registry.updateIdleTtl(queue, ttl);
+        }
+        if (request.maxAttempts() != null) {
+            registry.updateMaxAttempts(queue, request.maxAttempts());
+        }
+        return QueueView.of(registry.get(queue), bucket.status(queue));
+    }
+
+    /** Pauses the queue: nothing more is released, its tasks wait in Kafka. */
+    @Post("/{name}/deactivate")
+    QueueView deactivate(@PathVariable String name) {
+        QueueName queue = QueueName.of(name);
+        return QueueView.of(registry.setState(queue, QueueState.INACTIVE), bucket.status(queue));
+    }
+
+    /** Resumes the queue. */
+    @Post("/{name}/activate")
+    QueueView activate(@PathVariable String name) {
+        QueueName queue = QueueName.of(name);
+        return QueueView.of(registry.setState(queue, QueueState.ACTIVE), bucket.status(queue));
     }
 
     /** Removes the queue's metadata (gates and routers are told at once), then its topic. */

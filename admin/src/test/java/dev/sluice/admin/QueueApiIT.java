@@ -120,4 +120,30 @@ class QueueApiIT implements TestPropertyProvider {
                 .isInstanceOfSatisfying(HttpClientResponseException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(HttpStatus.NOT_FOUND.getCode()));
     }
+
+    @Test
+    void updatesPausesAndResumesAQueue() {
+        String name = (String) post(Map.of("rateLimit", "2/1s")).body().get("name");
+
+        Map<String, Object> updated = client.toBlocking().retrieve(
+                HttpRequest.PATCH("/queues/" + name, Map.of("rateLimit", "20/1m", "burst", 3, "maxAttempts", 5)),
+                Argument.mapOf(String.class, Object.class));
+        Map<String, Object> paused = client.toBlocking().retrieve(
+                HttpRequest.POST("/queues/" + name + "/deactivate", ""), Argument.mapOf(String.class, Object.class));
+        Map<String, Object> resumed = client.toBlocking().retrieve(
+                HttpRequest.POST("/queues/" + name + "/activate", ""), Argument.mapOf(String.class, Object.class));
+
+        assertThat(updated).containsEntry("rateLimit", "20/60s").containsEntry("burst", 3).containsEntry("maxAttempts", 5);
+        assertThat(paused).containsEntry("state", "inactive");
+        assertThat(resumed).containsEntry("state", "active");
+        assertThatThrownBy(() -> client.toBlocking().exchange(HttpRequest.PATCH("/queues/" + name, Map.of("burst", 0))))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(400));
+        assertThatThrownBy(() -> client.toBlocking().exchange(HttpRequest.PATCH("/queues/" + name, Map.of())))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat((String) problem(e).get("detail")).contains("nothing to update"));
+        assertThatThrownBy(() -> client.toBlocking().exchange(HttpRequest.POST("/queues/nope-" + name + "/activate", "")))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(404));
+    }
 }
