@@ -30,11 +30,39 @@ final class QueueController {
     private final QueueRegistry registry;
     private final TokenBucket bucket;
     private final TopicProvisioner topics;
+    private final dev.sluice.ingest.TaskSubmitter submitter;
 
-    QueueController(QueueRegistry registry, TokenBucket bucket, TopicProvisioner topics) {
+    QueueController(QueueRegistry registry, TokenBucket bucket, TopicProvisioner topics,
+                    dev.sluice.ingest.TaskSubmitter submitter) {
         this.registry = registry;
         this.bucket = bucket;
         this.topics = topics;
+        this.submitter = submitter;
+    }
+
+    /** Submits test tasks or given payloads to the queue (the CLI's {@code test} command); 202 with their ids. */
+    @Post("/{name}/tasks")
+    HttpResponse<java.util.Map<String, Object>> submit(@PathVariable String name, @Body SubmitTasks request) {
+        QueueName queue = QueueName.of(name);
+        registry.get(queue);
+        java.util.List<byte[]> payloads = new java.util.ArrayList<>();
+        if (request.tasks() != null && request.count() != null) {
+            throw new IllegalArgumentException("give either count or tasks, not both");
+        } else if (request.tasks() != null) {
+            request.tasks().forEach(task -> payloads.add(task.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } else if (request.count() != null) {
+            if (request.count() < 1 || request.count() > 100_000) {
+                throw new IllegalArgumentException("count must be between 1 and 100000, got " + request.count());
+            }
+            for (int i = 0; i < request.count(); i++) {
+                payloads.add(("{\"test\":true,\"n\":" + i + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        } else {
+            throw new IllegalArgumentException("give count (test tasks) or tasks (payloads)");
+        }
+        java.util.List<String> ids = submitter.submitAll(queue.value(), payloads).stream()
+                .map(java.util.concurrent.CompletableFuture::join).toList();
+        return HttpResponse.accepted().body(java.util.Map.of("queue", queue.value(), "submitted", ids.size(), "ids", ids));
     }
 
     /** Creates the queue's topic, then its metadata (so a gate told of it finds the topic). */

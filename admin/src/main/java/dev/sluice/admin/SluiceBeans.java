@@ -66,7 +66,16 @@ final class SluiceBeans {
     }
 
     @Singleton
+    @Bean(preDestroy = "close")
+    dev.sluice.ingest.TaskSubmitter submitter(SluiceConfig config) {
+        return new dev.sluice.ingest.TaskSubmitter(config);
+    }
+
+    /** The admin is often the first service up: it creates the shared topics that are missing. */
+    @Singleton
     TopicProvisioner topics(Admin admin, SluiceConfig config) {
-        return new TopicProvisioner(admin, config.topics(), (short) 1);
+        TopicProvisioner provisioner = new TopicProvisioner(admin, config.topics(), (short) 1);
+        provisioner.ensureSharedTopics(8);
+        return provisioner;
     }
 }

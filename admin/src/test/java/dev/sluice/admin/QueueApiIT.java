@@ -146,4 +146,30 @@ class QueueApiIT implements TestPropertyProvider {
                 .isInstanceOfSatisfying(HttpClientResponseException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(404));
     }
+
+    @Test
+    void submitsTestTasksAndGivenPayloadsToTheTasksTopic() {
+        String name = (String) post(Map.of("rateLimit", "5/1s")).body().get("name");
+
+        HttpResponse<Map<String, Object>> tests = client.toBlocking().exchange(
+                HttpRequest.POST("/queues/" + name + "/tasks", Map.of("count", 3)), Argument.mapOf(String.class, Object.class));
+        HttpResponse<Map<String, Object>> given = client.toBlocking().exchange(
+                HttpRequest.POST("/queues/" + name + "/tasks", Map.of("tasks", List.of("{\"to\":\"a@b.c\"}"))),
+                Argument.mapOf(String.class, Object.class));
+
+        assertThat(tests.getStatus().getCode()).isEqualTo(202);
+        assertThat(tests.body()).containsEntry("submitted", 3);
+        assertThat(given.body()).containsEntry("submitted", 1);
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> stored =
+                dev.sluice.embedded.TopicReader.readCommitted(SharedServers.kafkaBootstrapServers(), prefix + ".tasks", 4,
+                        java.time.Duration.ofSeconds(10));
+        assertThat(stored).hasSize(4).allSatisfy(r -> assertThat(new String(r.key())).isEqualTo(name));
+        assertThatThrownBy(() -> client.toBlocking().exchange(HttpRequest.POST("/queues/" + name + "/tasks", Map.of())))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat((String) problem(e).get("detail")).contains("give count"));
+        assertThatThrownBy(() -> client.toBlocking().exchange(
+                HttpRequest.POST("/queues/nope-" + name + "/tasks", Map.of("count", 1))))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(404));
+    }
 }

@@ -42,7 +42,9 @@ public final class TaskSubmitter implements AutoCloseable {
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 5),
+                ProducerConfig.LINGER_MS_CONFIG, 5,
+                // a missing tasks topic or an unreachable broker fails a submit in 10 s, not 60
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000),
                 new ByteArraySerializer(), new ByteArraySerializer()), config.topics());
     }
 
