@@ -172,4 +172,16 @@ class QueueApiIT implements TestPropertyProvider {
                 .isInstanceOfSatisfying(HttpClientResponseException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(404));
     }
+
+    @Test
+    void theOverviewCountsQueuesAndSaysRedisAndKafkaAnswer() {
+        String name = (String) post(Map.of("rateLimit", "5/1s")).body().get("name");
+        client.toBlocking().exchange(HttpRequest.POST("/queues/" + name + "/deactivate", ""));
+
+        Map<String, Object> overview = client.toBlocking().retrieve(HttpRequest.GET("/overview"),
+                Argument.mapOf(String.class, Object.class));
+
+        assertThat((Integer) overview.get("queues")).isGreaterThan((Integer) overview.get("activeQueues"));
+        assertThat(overview).containsEntry("redis", "up").containsEntry("kafka", "up");
+    }
 }
