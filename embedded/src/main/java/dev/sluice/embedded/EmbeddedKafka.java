@@ -40,6 +40,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     public static EmbeddedKafka start(Path dataDirectory) {
         long started = System.nanoTime();
+        keepTheJvmAlive();
         TestKitNodes.Builder nodes = new TestKitNodes.Builder()
                 .setCombined(true)
                 .setNumBrokerNodes(1)
@@ -68,6 +69,19 @@ public final class EmbeddedKafka implements AutoCloseable {
         LOG.info("Embedded Kafka broker ready at {} in {} ms",
                 kafka.bootstrapServers(), (System.nanoTime() - started) / 1_000_000);
         return kafka;
+    }
+
+    /**
+     * The broker ends the JVM (Exit.halt) when its log directory fails, which happens when the JVM's
+     * shutdown removes a temporary directory under a broker still stopping; in a test JVM that turns
+     * a green run into a crashed fork, and in {@code sluice up} it would take every service down with
+     * the broker. The embedded broker logs such a request instead.
+     */
+    private static void keepTheJvmAlive() {
+        org.apache.kafka.common.utils.Exit.setHaltProcedure((code, message) ->
+                LOG.error("The embedded Kafka broker asked to halt the JVM (status {}): {}; ignored", code, message));
+        org.apache.kafka.common.utils.Exit.setExitProcedure((code, message) ->
+                LOG.error("The embedded Kafka broker asked to exit the JVM (status {}): {}; ignored", code, message));
     }
 
     static Map<String, Object> brokerConfig() {
