@@ -45,8 +45,13 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .setCombined(true)
                 .setNumBrokerNodes(1)
                 .setNumControllerNodes(1);
-        if (dataDirectory != null) {
-            nodes.setBaseDirectory(dataDirectory);
+        // Always our own directory: the test kit's own temporary directory is removed by a JVM shutdown
+        // hook that may run while the broker is still stopping in another one.
+        try {
+            nodes.setBaseDirectory(dataDirectory != null ? dataDirectory
+                    : java.nio.file.Files.createTempDirectory("sluice-kafka"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("no temporary directory for the embedded broker", e);
         }
         KafkaClusterTestKit cluster = null;
         try {
