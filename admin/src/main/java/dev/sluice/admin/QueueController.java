@@ -7,7 +7,6 @@ import dev.sluice.core.QueueState;
 import dev.sluice.core.RateLimit;
 import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.core.redis.QueueRegistry;
-import dev.sluice.core.redis.TokenBucket;
 import dev.sluice.core.redis.UnknownQueueException;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Body;
@@ -28,14 +27,14 @@ import java.util.List;
 final class QueueController {
 
     private final QueueRegistry registry;
-    private final TokenBucket bucket;
+    private final QueueViews views;
     private final TopicProvisioner topics;
     private final dev.sluice.ingest.TaskSubmitter submitter;
 
-    QueueController(QueueRegistry registry, TokenBucket bucket, TopicProvisioner topics,
+    QueueController(QueueRegistry registry, QueueViews views, TopicProvisioner topics,
                     dev.sluice.ingest.TaskSubmitter submitter) {
         this.registry = registry;
-        this.bucket = bucket;
+        this.views = views;
         this.topics = topics;
         this.submitter = submitter;
     }
@@ -87,18 +86,17 @@ final class QueueController {
         }
         topics.ensureQueueTopic(name);
         Queue queue = registry.create(name, spec);
-        return HttpResponse.created(QueueView.of(queue, bucket.status(name)));
+        return HttpResponse.created(views.one(queue.name()));
     }
 
     @Get
     List<QueueView> list() {
-        return registry.list().stream().map(queue -> QueueView.of(queue, null)).toList();
+        return views.all();
     }
 
     @Get("/{name}")
     QueueView show(@PathVariable String name) {
-        QueueName queue = QueueName.of(name);
-        return QueueView.of(registry.get(queue), bucket.status(queue));
+        return views.one(QueueName.of(name));
     }
 
     /** Changes rate, burst, idle TTL or attempts; the next token acquisition uses the new values. */
@@ -132,21 +130,23 @@ final class QueueController {
         if (request.maxAttempts() != null) {
             registry.updateMaxAttempts(queue, request.maxAttempts());
         }
-        return QueueView.of(registry.get(queue), bucket.status(queue));
+        return views.one(queue);
     }
 
     /** Pauses the queue: nothing more is released, its tasks wait in Kafka. */
     @Post("/{name}/deactivate")
     QueueView deactivate(@PathVariable String name) {
         QueueName queue = QueueName.of(name);
-        return QueueView.of(registry.setState(queue, QueueState.INACTIVE), bucket.status(queue));
+        registry.setState(queue, QueueState.INACTIVE);
+        return views.one(queue);
     }
 
     /** Resumes the queue. */
     @Post("/{name}/activate")
     QueueView activate(@PathVariable String name) {
         QueueName queue = QueueName.of(name);
-        return QueueView.of(registry.setState(queue, QueueState.ACTIVE), bucket.status(queue));
+        registry.setState(queue, QueueState.ACTIVE);
+        return views.one(queue);
     }
 
     /** Removes the queue's metadata (gates and routers are told at once), then its topic. */

@@ -71,6 +71,11 @@ final class SluiceBeans {
         return new dev.sluice.ingest.TaskSubmitter(config);
     }
 
+    @Singleton
+    Backlogs backlogs(Admin admin, SluiceConfig config) {
+        return new Backlogs(admin, config.topics());
+    }
+
     /** The admin is often the first service up: it creates the shared topics that are missing. */
     @Singleton
     TopicProvisioner topics(Admin admin, SluiceConfig config) {

@@ -184,4 +184,49 @@ class QueueApiIT implements TestPropertyProvider {
         assertThat((Integer) overview.get("queues")).isGreaterThan((Integer) overview.get("activeQueues"));
         assertThat(overview).containsEntry("redis", "up").containsEntry("kafka", "up");
     }
+
+    @Test
+    void showsTheBacklogTheFiguresAndWhenTheBacklogWillBeGone() throws Exception {
+        String name = (String) post(Map.of("rateLimit", "1/3600s")).body().get("name");
+        dev.sluice.core.QueueName queue = dev.sluice.core.QueueName.of(name);
+        String topic = prefix + ".q." + name;
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(Map.of(
+                "bootstrap.servers", SharedServers.kafkaBootstrapServers(),
+                "key.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class,
+                "value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class))) {
+            for (int i = 0; i < 4; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, ("t" + i).getBytes())).get();
+            }
+        }
+        // the gate released the first: its group committed offset 1
+        kafka.alterConsumerGroupOffsets(prefix + "-gate", Map.of(new org.apache.kafka.common.TopicPartition(topic, 0),
+                new org.apache.kafka.clients.consumer.OffsetAndMetadata(1))).all().get(10, TimeUnit.SECONDS);
+        try (redis.clients.jedis.RedisClient jedis = redis.clients.jedis.RedisClient.create(SharedServers.redisUri())) {
+            var sink = new dev.sluice.ingest.RedisStatsSink(jedis, new dev.sluice.core.RedisKeys(prefix));
+            sink.total(queue, dev.sluice.core.TaskEvent.Type.released, 1);
+            sink.total(queue, dev.sluice.core.TaskEvent.Type.started, 3);
+            sink.total(queue, dev.sluice.core.TaskEvent.Type.failed, 2);
+            sink.total(queue, dev.sluice.core.TaskEvent.Type.dead, 1);
+        }
+
+        Map<String, Object> shown = client.toBlocking().retrieve(HttpRequest.GET("/queues/" + name),
+                Argument.mapOf(String.class, Object.class));
+
+        assertThat(shown.get("stats")).isEqualTo(Map.of("waiting", 3, "released", 1, "processing", 1, "completed", 0,
+                "failed", 2, "dead", 1));
+        // one token in the bucket: the first of the three goes now, the other two an hour apart
+        java.time.Instant drainsAt = java.time.Instant.parse((String) shown.get("drainsAt"));
+        assertThat(java.time.Duration.between(java.time.Instant.now(), drainsAt))
+                .isBetween(java.time.Duration.ofMinutes(119), java.time.Duration.ofMinutes(121));
+        assertThat(((Number) shown.get("drainSeconds")).doubleValue()).isBetween(7190.0, 7210.0);
+
+        Map<String, Object> paused = client.toBlocking().retrieve(HttpRequest.POST("/queues/" + name + "/deactivate", ""),
+                Argument.mapOf(String.class, Object.class));
+        assertThat(paused).doesNotContainKey("drainsAt");
+        List<Map<String, Object>> all = client.toBlocking().retrieve(HttpRequest.GET("/queues"),
+                Argument.listOf(Argument.mapOf(String.class, Object.class)));
+        assertThat(all).filteredOn(q -> name.equals(q.get("name"))).singleElement()
+                .satisfies(q -> assertThat(q.get("stats")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+                        .containsEntry("waiting", 3));
+    }
 }

@@ -39,6 +39,16 @@ public record Topics(String prefix) {
         return new Topics(DEFAULT_PREFIX);
     }
 
+    /** The gate's consumer group: {@code sluice-gate} under the default prefix. */
+    public String gateGroup() {
+        return prefix + "-gate";
+    }
+
+    /** The workers' consumer group: {@code sluice-worker} under the default prefix. */
+    public String workerGroup() {
+        return prefix + "-worker";
+    }
+
     /** Where producers submit tasks, keyed by queue name. */
     public String tasks() {
         return prefix + ".tasks";

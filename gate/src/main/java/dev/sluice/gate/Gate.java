@@ -32,7 +32,7 @@ public final class Gate implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Gate.class);
     /** The consumer group: {@code sluice-gate} under the default topic prefix. */
     public static String group(GateConfig config) {
-        return config.sluice().topics().prefix() + "-gate";
+        return config.sluice().topics().gateGroup();
     }
 
     private final GateConfig config;

@@ -190,7 +190,7 @@ public final class Worker implements AutoCloseable {
 
     /** The consumer group: {@code sluice-worker} under the default topic prefix. */
     public static String group(WorkerConfig config) {
-        return config.sluice().topics().prefix() + "-worker";
+        return config.sluice().topics().workerGroup();
     }
 
     static Map<String, Object> consumerConfig(WorkerConfig config) {

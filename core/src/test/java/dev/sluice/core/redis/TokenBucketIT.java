@@ -100,6 +100,22 @@ class TokenBucketIT {
     }
 
     @Test
+    void statusOfManyQueuesSkipsTheUnknownOnesAndKeepsTheOrder() {
+        TokenBucket bucket = new TokenBucket(redis, RedisKeys.defaults(), Duration.ZERO);
+        QueueName full = newQueue("5/1s", 4);
+        QueueName empty = newQueue("1/3600s", 1);
+        bucket.acquire(empty, 1);
+        QueueName missing = QueueName.generate();
+
+        java.util.Map<QueueName, BucketStatus> statuses = bucket.statusAll(List.of(empty, missing, full));
+
+        assertThat(statuses.keySet()).containsExactly(empty, full);
+        assertThat(statuses.get(full).tokens()).isEqualTo(4);
+        assertThat(statuses.get(empty).tokens()).isZero();
+        assertThat(statuses.get(empty).nextTokenAt()).isAfter(statuses.get(empty).now().plusSeconds(3599));
+    }
+
+    @Test
     void scriptsAreLoadedOnceAndReloadedAfterAFlush() {
         ScriptRunner scripts = new ScriptRunner(redis);
         TokenBucket bucket = new TokenBucket(scripts, RedisKeys.defaults(), Duration.ZERO);

@@ -1,0 +1,39 @@
+package dev.sluice.admin;
+
+import dev.sluice.core.TaskEvent;
+import io.micronaut.serde.annotation.Serdeable;
+import java.util.Map;
+
+/**
+ * A queue's figures. {@code waiting} is read from Kafka ({@code null} when Kafka did not answer); the
+ * others are the statistics' totals of the events: every attempt a worker starts ends completed or
+ * failed, so {@code processing} = started − completed − failed.
+ *
+ * @param waiting tasks in the queue topic not yet released by the gate
+ * @param released tasks the gate released (retries count again)
+ * @param processing attempts running now
+ * @param completed attempts that succeeded
+ * @param failed attempts that failed (each then retried or dead)
+ * @param dead tasks given up after their last attempt
+ */
+@Serdeable
+public record QueueStats(Long waiting, long released, long processing, long completed, long failed, long dead) {
+
+    static QueueStats of(Long waiting, Map<String, String> totals) {
+        long started = total(totals, TaskEvent.Type.started);
+        long completed = total(totals, TaskEvent.Type.completed);
+        long failed = total(totals, TaskEvent.Type.failed);
+        return new QueueStats(waiting, total(totals, TaskEvent.Type.released), Math.max(0, started - completed - failed),
+                completed, failed, total(totals, TaskEvent.Type.dead));
+    }
+
+    private static long total(Map<String, String> totals, TaskEvent.Type type) {
+        String value = totals.get(type.name());
+        return value == null ? 0 : Long.parseLong(value);
+    }
+
+    /** Every event of the queue so far, whatever its type; the reaper reads a change as activity. */
+    static long activity(Map<String, String> totals) {
+        return totals.values().stream().mapToLong(Long::parseLong).sum();
+    }
+}
