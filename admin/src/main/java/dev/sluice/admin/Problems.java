@@ -2,12 +2,19 @@ package dev.sluice.admin;
 
 import dev.sluice.core.redis.QueueExistsException;
 import dev.sluice.core.redis.UnknownQueueException;
+import io.micronaut.context.annotation.Replaces;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.server.exceptions.ExceptionHandler;
+import io.micronaut.http.server.exceptions.response.Error;
+import io.micronaut.http.server.exceptions.response.ErrorContext;
+import io.micronaut.http.server.exceptions.response.JsonErrorResponseBodyProvider;
+import java.util.stream.Collectors;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import io.micronaut.serde.annotation.Serdeable;
 import jakarta.inject.Singleton;
 
@@ -24,7 +31,7 @@ final class Problems {
     record Problem(String type, String title, int status, String detail) {
     }
 
-    static HttpResponse<Problem> response(HttpStatus status, String detail) {
+    static MutableHttpResponse<Problem> response(HttpStatus status, String detail) {
         return HttpResponse.<Problem>status(status)
                 .contentType(PROBLEM_JSON)
                 .body(new Problem("about:blank", status.getReason(), status.getCode(), detail));
@@ -54,6 +61,37 @@ final class Problems {
         @Override
         public HttpResponse<Problem> handle(HttpRequest request, QueueExistsException exception) {
             return response(HttpStatus.CONFLICT, exception.getMessage());
+        }
+    }
+
+    /** Redis not answering: 503, so a client knows to retry rather than fix its request. */
+    @Singleton
+    @Requires(classes = {JedisConnectionException.class, ExceptionHandler.class})
+    static final class RedisUnreachable implements ExceptionHandler<JedisConnectionException, HttpResponse<Problem>> {
+        @Override
+        public HttpResponse<Problem> handle(HttpRequest request, JedisConnectionException exception) {
+            return response(HttpStatus.SERVICE_UNAVAILABLE, "Redis is unreachable: " + exception.getMessage());
+        }
+    }
+
+    /**
+     * The errors Micronaut answers itself (malformed JSON, a wrong type in the body, an unknown path, a
+     * method not allowed) as problem details too, so a client parses one error format.
+     */
+    @Singleton
+    @Replaces(JsonErrorResponseBodyProvider.class)
+    static final class FrameworkErrors implements JsonErrorResponseBodyProvider<Problem> {
+        @Override
+        public Problem body(ErrorContext context, HttpResponse<?> response) {
+            String detail = context.getErrors().stream().map(Error::getMessage).collect(Collectors.joining("; "));
+            HttpStatus status = response.getStatus();
+            return new Problem("about:blank", status.getReason(), status.getCode(),
+                    detail.isEmpty() ? status.getReason() : detail);
+        }
+
+        @Override
+        public String contentType() {
+            return PROBLEM_JSON.toString();
         }
     }
 }

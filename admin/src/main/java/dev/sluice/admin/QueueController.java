@@ -18,6 +18,7 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.time.Duration;
 import java.util.List;
 
@@ -41,6 +42,9 @@ final class QueueController {
 
     /** Submits test tasks or given payloads to the queue (the CLI's {@code test} command); 202 with their ids. */
     @Post("/{name}/tasks")
+    @ApiResponse(responseCode = "202", description = "submitted: the queue, how many and their ids")
+    @ApiResponse(responseCode = "400", description = "neither or both of count and tasks, or count out of range")
+    @ApiResponse(responseCode = "404", description = "unknown queue")
     HttpResponse<java.util.Map<String, Object>> submit(@PathVariable String name, @Body SubmitTasks request) {
         QueueName queue = QueueName.of(name);
         registry.get(queue);
@@ -66,6 +70,9 @@ final class QueueController {
 
     /** Creates the queue's topic, then its metadata (so a gate told of it finds the topic). */
     @Post
+    @ApiResponse(responseCode = "201", description = "the queue, created")
+    @ApiResponse(responseCode = "400", description = "invalid rate limit, burst, TTL, attempts or name")
+    @ApiResponse(responseCode = "409", description = "a queue of that name exists")
     HttpResponse<QueueView> create(@Body CreateQueue request) {
         if (request.rateLimit() == null) {
             throw new IllegalArgumentException("rateLimit is required, e.g. \"5/60s\"");
@@ -95,6 +102,8 @@ final class QueueController {
     }
 
     @Get("/{name}")
+    @ApiResponse(responseCode = "200", description = "the queue with its figures")
+    @ApiResponse(responseCode = "404", description = "unknown queue")
     QueueView show(@PathVariable String name) {
         return views.one(QueueName.of(name));
     }
@@ -151,6 +160,8 @@ final class QueueController {
 
     /** Removes the queue's metadata (gates and routers are told at once), then its topic. */
     @Delete("/{name}")
+    @ApiResponse(responseCode = "204", description = "removed: topic and keys deleted")
+    @ApiResponse(responseCode = "404", description = "unknown queue")
     HttpResponse<Void> remove(@PathVariable String name) {
         QueueName queue = QueueName.of(name);
         if (!registry.remove(queue)) {

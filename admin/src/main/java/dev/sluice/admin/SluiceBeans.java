@@ -71,6 +71,12 @@ final class SluiceBeans {
         return new dev.sluice.ingest.TaskSubmitter(config);
     }
 
+    /** The reaper's clock; tests may replace it. */
+    @Singleton
+    java.time.Clock clock() {
+        return java.time.Clock.systemUTC();
+    }
+
     @Singleton
     Backlogs backlogs(Admin admin, SluiceConfig config) {
         return new Backlogs(admin, config.topics());
@@ -78,9 +84,15 @@ final class SluiceBeans {
 
     /** The admin is often the first service up: it creates the shared topics that are missing. */
     @Singleton
-    TopicProvisioner topics(Admin admin, SluiceConfig config) {
-        TopicProvisioner provisioner = new TopicProvisioner(admin, config.topics(), (short) 1);
-        provisioner.ensureSharedTopics(8);
+    TopicProvisioner topics(Admin admin, SluiceConfig config,
+                            @Value("${sluice.replication-factor:1}") short replicationFactor) {
+        TopicProvisioner provisioner = new TopicProvisioner(admin, config.topics(), replicationFactor);
+        try {
+            provisioner.ensureSharedTopics(8);
+        } catch (IllegalStateException kafkaDown) {
+            // the queue endpoints still answer (creating a queue fails with Kafka's error until it is back)
+            org.slf4j.LoggerFactory.getLogger(SluiceBeans.class).warn("Shared topics not checked: {}", kafkaDown.getMessage());
+        }
         return provisioner;
     }
 }
