@@ -1,0 +1,213 @@
+package dev.sluice.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code sluice queues …}: create, list, show, update, pause, resume, remove, test. */
+@Command(name = "queues", mixinStandardHelpOptions = true,
+        description = "Create, list, show, update, pause, resume and remove queues; submit test tasks.")
+final class QueuesCommand implements Runnable {
+
+    @ParentCommand
+    SluiceCommand root;
+
+    @Override
+    public void run() {
+        root.spec.commandLine().getSubcommands().get("queues").usage(root.out());
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create a queue with its rate limit, e.g. sluice queues create \"5/60s\" --burst 2.")
+    void create(@Parameters(paramLabel = "LIMIT", description = "N/P with P in ms, s, m or h: 5/60s, 500/1s, 1/1h")
+                String limit,
+                @Option(names = "--burst", paramLabel = "B", description = "tokens that may be used at once (default 1: strict)")
+                Integer burst,
+                @Option(names = "--name", paramLabel = "NAME",
+                        description = "[A-Za-z0-9_-]{1,200}; default batch_<uuid>") String name,
+                @Option(names = "--ttl", paramLabel = "TTL", converter = TtlConverter.class,
+                        description = "remove the queue after this long idle: 90s, 30m, 1h, 0 = never (default 1h)")
+                Long ttlSeconds,
+                @Option(names = "--max-attempts", paramLabel = "N", description = "attempts per task (default 3)")
+                Integer maxAttempts) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("rateLimit", limit);
+        putIfSet(body, "burst", burst);
+        putIfSet(body, "name", name);
+        putIfSet(body, "ttlSeconds", ttlSeconds);
+        putIfSet(body, "maxAttempts", maxAttempts);
+        JsonNode queue = root.api().post("/queues", body);
+        if (root.json) {
+            root.printJson(queue);
+        } else {
+            root.out().println("created " + queue.path("name").asText());
+            root.out().print(details(queue));
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List every queue with its figures.")
+    void list() {
+        JsonNode queues = root.api().get("/queues");
+        if (root.json) {
+            root.printJson(queues);
+        } else if (queues.isEmpty()) {
+            root.out().println("no queues; create one with: sluice queues create \"5/60s\"");
+        } else {
+            root.out().print(table(queues, Instant.now()));
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one queue: limit, state, figures, bucket.")
+    void show(@Parameters(paramLabel = "QUEUE") String queue) {
+        JsonNode shown = root.api().get(AdminApi.path(queue));
+        if (root.json) {
+            root.printJson(shown);
+        } else {
+            root.out().print(details(shown));
+        }
+    }
+
+    @Command(name = "update", mixinStandardHelpOptions = true,
+            description = "Change a queue's limit, burst, TTL or attempts; the next token uses them.")
+    void update(@Parameters(paramLabel = "QUEUE") String queue,
+                @Parameters(paramLabel = "LIMIT", arity = "0..1", description = "the new limit, e.g. 20/60s") String limit,
+                @Option(names = "--burst", paramLabel = "B") Integer burst,
+                @Option(names = "--ttl", paramLabel = "TTL", converter = TtlConverter.class) Long ttlSeconds,
+                @Option(names = "--max-attempts", paramLabel = "N") Integer maxAttempts) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        putIfSet(body, "rateLimit", limit);
+        putIfSet(body, "burst", burst);
+        putIfSet(body, "ttlSeconds", ttlSeconds);
+        putIfSet(body, "maxAttempts", maxAttempts);
+        if (body.isEmpty()) {
+            throw new IllegalArgumentException("nothing to update: give a LIMIT, --burst, --ttl or --max-attempts");
+        }
+        JsonNode updated = root.api().patch(AdminApi.path(queue), body);
+        if (root.json) {
+            root.printJson(updated);
+        } else {
+            root.out().println("updated " + queue);
+            root.out().print(details(updated));
+        }
+    }
+
+    @Command(name = "deactivate", mixinStandardHelpOptions = true,
+            description = "Pause a queue: nothing more is released, its tasks wait in Kafka.")
+    void deactivate(@Parameters(paramLabel = "QUEUE") String queue) {
+        state(queue, "deactivate");
+    }
+
+    @Command(name = "activate", mixinStandardHelpOptions = true, description = "Resume a paused queue.")
+    void activate(@Parameters(paramLabel = "QUEUE") String queue) {
+        state(queue, "activate");
+    }
+
+    private void state(String queue, String action) {
+        JsonNode changed = root.api().post(AdminApi.path(queue) + "/" + action, Map.of());
+        if (root.json) {
+            root.printJson(changed);
+        } else {
+            root.out().println(queue + " is " + changed.path("state").asText());
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Remove a queue: its topic (with any tasks still waiting) and its keys are deleted.")
+    void remove(@Parameters(paramLabel = "QUEUE") String queue) {
+        root.api().delete(AdminApi.path(queue));
+        if (root.json) {
+            root.printJson(AdminApi.JSON.createObjectNode().put("removed", queue));
+        } else {
+            root.out().println("removed " + queue);
+        }
+    }
+
+    @Command(name = "test", mixinStandardHelpOptions = true, description = "Submit COUNT test tasks to a queue.")
+    void test(@Parameters(paramLabel = "QUEUE") String queue,
+              @Parameters(paramLabel = "COUNT", description = "1 to 100000") int count) {
+        JsonNode submitted = root.api().post(AdminApi.path(queue) + "/tasks", Map.of("count", count));
+        if (root.json) {
+            root.printJson(submitted);
+        } else {
+            root.out().println("submitted " + submitted.path("submitted").asInt() + " test tasks to " + queue);
+        }
+    }
+
+    private static void putIfSet(Map<String, Object> body, String key, Object value) {
+        if (value != null) {
+            body.put(key, value);
+        }
+    }
+
+    /** The queue table of {@code list} and {@code monitor}. */
+    static String table(JsonNode queues, Instant now) {
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode q : queues) {
+            JsonNode stats = q.path("stats");
+            JsonNode status = q.path("rateLimitStatus");
+            rows.add(List.of(q.path("name").asText(), q.path("rateLimit").asText(), q.path("state").asText(),
+                    Text.number(stats.get("waiting")), Text.number(stats.get("processing")),
+                    Text.number(stats.get("completed")), Text.number(stats.get("failed")), Text.number(stats.get("dead")),
+                    status.path("tokens").asText() + "/" + status.path("capacity").asText(),
+                    Text.nextToken(q, now), Text.drains(q)));
+        }
+        return Text.table(List.of("QUEUE", "LIMIT", "STATE", "WAITING", "PROCESSING", "COMPLETED", "FAILED", "DEAD",
+                "TOKENS", "NEXT TOKEN", "DRAINED"), rows);
+    }
+
+    private static String details(JsonNode q) {
+        JsonNode stats = q.path("stats");
+        JsonNode status = q.path("rateLimitStatus");
+        return String.format("""
+                        name         %s
+                        limit        %s  (burst %s, %.4g tokens/s)
+                        state        %s
+                        created      %s
+                        idle TTL     %s
+                        attempts     %s
+                        waiting      %s   released %s   processing %s   completed %s   failed %s   dead %s
+                        tokens       %s of %s, next %s
+                        drained      %s
+                        """,
+                q.path("name").asText(), q.path("rateLimit").asText(), q.path("burst").asText(),
+                status.path("refillPerSecond").asDouble(), q.path("state").asText(), q.path("createdAt").asText(),
+                q.path("ttlSeconds").asLong() == 0 ? "never" : Text.span(java.time.Duration.ofSeconds(q.path("ttlSeconds").asLong())),
+                q.path("maxAttempts").asText(),
+                Text.number(stats.get("waiting")), Text.number(stats.get("released")), Text.number(stats.get("processing")),
+                Text.number(stats.get("completed")), Text.number(stats.get("failed")), Text.number(stats.get("dead")),
+                status.path("tokens").asText(), status.path("capacity").asText(), Text.nextToken(q, Instant.now()),
+                Text.drains(q));
+    }
+
+    /** TTLs as people write them: {@code 3600}, {@code 90s}, {@code 30m}, {@code 1h}, {@code 0}. */
+    static final class TtlConverter implements ITypeConverter<Long> {
+        private static final Pattern TTL = Pattern.compile("([0-9]{1,9})(s|m|h|d)?");
+
+        @Override
+        public Long convert(String value) {
+            Matcher m = TTL.matcher(value.trim());
+            if (!m.matches()) {
+                throw new picocli.CommandLine.TypeConversionException(
+                        "a TTL is a whole number with an optional unit s, m, h or d (90s, 30m, 1h; 0 = never), not \""
+                                + value + "\"");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2) == null ? "s" : m.group(2)) {
+                case "m" -> n * 60;
+                case "h" -> n * 3600;
+                case "d" -> n * 86_400;
+                default -> n;
+            };
+        }
+    }
+}

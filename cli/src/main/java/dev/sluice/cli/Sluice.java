@@ -1,0 +1,50 @@
+package dev.sluice.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/**
+ * The {@code sluice} command line. Exit codes: 0 done, 1 a user error (bad arguments, or the admin
+ * service refused the request: its detail is printed), 2 the admin service (or what it needs, such as
+ * Redis) is unreachable.
+ */
+public final class Sluice {
+
+    static final int USER_ERROR = 1;
+    static final int UNREACHABLE = 2;
+
+    private Sluice() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /** Runs one command line with the given output streams; returns its exit code. */
+    static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine commandLine = new CommandLine(new SluiceCommand());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setParameterExceptionHandler((e, ignoredArgs) -> {
+            err.println("error: " + e.getMessage());
+            err.println("see: " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help");
+            return USER_ERROR;
+        });
+        commandLine.setExecutionExceptionHandler((e, cmd, parseResult) -> {
+            if (e instanceof AdminApi.ApiException api) {
+                err.println("error: " + api.getMessage());
+                return api.status() >= 500 ? UNREACHABLE : USER_ERROR;
+            }
+            if (e instanceof AdminApi.UnreachableException unreachable) {
+                err.println("error: " + unreachable.getMessage());
+                return UNREACHABLE;
+            }
+            if (e instanceof IllegalArgumentException bad) {
+                err.println("error: " + bad.getMessage());
+                return USER_ERROR;
+            }
+            throw e;
+        });
+        return commandLine.execute(args);
+    }
+}
