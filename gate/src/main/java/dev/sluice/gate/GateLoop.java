@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -62,7 +61,10 @@ final class GateLoop implements Runnable {
     private final LocalBuckets localBuckets = new LocalBuckets();
     private final Forwarder forwarder;
     private final Map<TopicPartition, Lane> lanes = new HashMap<>();
-    private final ConcurrentLinkedQueue<String> changes = new ConcurrentLinkedQueue<>();
+    /** Put in {@link #changes} only to end a wait for changes (stop). */
+    private static final String WAKE = "\u0000wake";
+    /** Queue names that changed, {@link QueueChangeWatcher#RESYNC}, or {@link #WAKE}; any thread adds. */
+    private final java.util.concurrent.LinkedBlockingQueue<String> changes = new java.util.concurrent.LinkedBlockingQueue<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Backoff redisBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2));
     private Set<String> subscribed = Set.of();
@@ -98,6 +100,7 @@ final class GateLoop implements Runnable {
     /** Asks the loop to finish its current step, commit, and return. */
     void stop() {
         running.set(false);
+        changes.add(WAKE);
         consumer.wakeup();
     }
 
@@ -130,6 +133,11 @@ final class GateLoop implements Runnable {
         long started = System.nanoTime();
         applyChanges();
         long timeout = sleepNanos();
+        if (subscribed.isEmpty()) {
+            // no queue at all: a consumer without topics cannot poll; wait for a change instead
+            awaitChange(timeout);
+            return;
+        }
         ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofNanos(timeout));
         ConsumerRecordsSink.drain(polled, lanes);
         if (halted) {
@@ -151,10 +159,25 @@ final class GateLoop implements Runnable {
     }
 
 
+    private void awaitChange(long timeoutNanos) {
+        try {
+            String change = changes.poll(timeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            if (change != null && !change.equals(WAKE)) {
+                changes.add(change); // the next step applies it
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running.set(false);
+        }
+    }
+
     private void applyChanges() {
         boolean resyncAll = System.nanoTime() >= nextResyncNanos;
         Set<QueueName> changed = new HashSet<>();
         for (String name; (name = changes.poll()) != null; ) {
+            if (name.equals(WAKE)) {
+                continue;
+            }
             if (name.equals(QueueChangeWatcher.RESYNC)) {
                 resyncAll = true;
             } else {

@@ -35,6 +35,29 @@ class GateDynamicIT {
     }
 
     @Test
+    void aGateWithoutAnyQueueWaitsForTheFirstAndOutlivesTheLast() {
+        try (GateFixture world = new GateFixture()) {
+            world.startGate();
+            GateFixture.sleep(Duration.ofSeconds(1));
+
+            QueueName first = world.createQueue("5/1s", 1);
+            world.submit(first, 1);
+            try (GateFixture.ReadyReader ready = world.readyReader()) {
+                ready.readUntil(1, Duration.ofSeconds(10));
+                assertThat(ready.of(first)).hasSize(1);
+
+                world.registry.remove(first);
+                world.provisioner.deleteQueueTopic(first);
+                GateFixture.sleep(Duration.ofSeconds(1));
+                QueueName second = world.createQueue("5/1s", 1);
+                world.submit(second, 1);
+                ready.readUntil(2, Duration.ofSeconds(10));
+                assertThat(ready.of(second)).hasSize(1);
+            }
+        }
+    }
+
+    @Test
     void deactivateStopsReleasesAndActivateResumesThem() {
         try (GateFixture world = new GateFixture()) {
             QueueName queue = world.createQueue("20/1s", 1);
