@@ -102,6 +102,28 @@ final class Forwarder {
         }
     }
 
+    /**
+     * Commits offsets alone, in a transaction of their own: those of queues whose last records were
+     * released and whose consumer moved past the transaction markers after them.
+     *
+     * @return whether the offsets were committed
+     */
+    boolean commitOffsets(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+        try {
+            producer.beginTransaction();
+            producer.sendOffsetsToTransaction(offsets, group);
+            producer.commitTransaction();
+            return true;
+        } catch (ProducerFencedException e) {
+            throw e;
+        } catch (KafkaException e) {
+            LOG.debug("Committing the offsets past {} queues' markers failed; tried again later: {}", offsets.size(),
+                    e.toString());
+            abort();
+            return false;
+        }
+    }
+
     private Sent send(QueueName queue, Lane.Grant grant) {
         ConsumerRecord<byte[], byte[]> record = grant.record();
         TopicPartition source = new TopicPartition(record.topic(), record.partition());

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,8 @@ final class GateLoop implements Runnable {
     private final LocalBuckets localBuckets = new LocalBuckets();
     private final Forwarder forwarder;
     private final Map<TopicPartition, Lane> lanes = new HashMap<>();
+    private static final long MARKER_COMMIT_INTERVAL_NANOS = 1_000_000_000L;
+    private long nextMarkerCommitNanos;
     /** Put in {@link #changes} only to end a wait for changes (stop). */
     private static final String WAKE = "\u0000wake";
     /** Queue names that changed, {@link QueueChangeWatcher#RESYNC}, or {@link #WAKE}; any thread adds. */
@@ -148,6 +151,7 @@ final class GateLoop implements Runnable {
         long releasedBefore = metrics.released();
         acquireTokens(busyFrom);
         forwardDue();
+        commitPastMarkers();
         pauseOrResume();
         long busy = System.nanoTime() - busyFrom;
         busyNanos = 0.8 * busyNanos + 0.2 * busy;
@@ -371,11 +375,47 @@ final class GateLoop implements Runnable {
         int forwarded = forwarder.forward(due, consumer.groupMetadata(), halted);
         if (forwarded >= 0) {
             metrics.released(forwarded);
+            due.forEach((lane, grants) -> lane.committedUpTo(grants.get(grants.size() - 1).record().offset() + 1));
             return;
         }
         for (Map.Entry<Lane, List<Lane.Grant>> entry : due.entrySet()) {
             entry.getKey().rewind();
             consumer.seek(entry.getKey().partition(), entry.getValue().get(0).record().offset());
+        }
+    }
+
+    /**
+     * A queue topic written in transactions (the router's) ends with a commit marker after its last
+     * record: the offset committed after releasing that record stays one short of the end, and the
+     * queue would look one task behind forever (and never idle to the reaper). Once a second, the
+     * queues that hold nothing and whose consumer position moved past their committed offset (it only
+     * skipped markers or aborted records) get that position committed.
+     */
+    private void commitPastMarkers() {
+        long now = System.nanoTime();
+        if (halted || now < nextMarkerCommitNanos) {
+            return;
+        }
+        nextMarkerCommitNanos = now + MARKER_COMMIT_INTERVAL_NANOS;
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        Map<Lane, Long> positions = new HashMap<>();
+        for (Lane lane : lanes.values()) {
+            if (lane.held() > 0) {
+                continue;
+            }
+            long position;
+            try {
+                position = consumer.position(lane.partition(), Duration.ZERO);
+            } catch (org.apache.kafka.common.errors.TimeoutException | IllegalStateException notKnownYet) {
+                continue;
+            }
+            if (position > Math.max(0, lane.committed())) {
+                offsets.put(lane.partition(), new OffsetAndMetadata(position));
+                positions.put(lane, position);
+            }
+        }
+        if (!offsets.isEmpty() && forwarder.commitOffsets(offsets, consumer.groupMetadata())) {
+            positions.forEach(Lane::committedUpTo);
         }
     }
 

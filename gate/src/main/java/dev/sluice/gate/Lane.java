@@ -54,6 +54,17 @@ final class Lane {
         return queue;
     }
 
+    /** The offset this gate last committed for the partition, -1 before its first commit. Gate thread only. */
+    private long committed = -1;
+
+    long committed() {
+        return committed;
+    }
+
+    void committedUpTo(long offset) {
+        committed = Math.max(committed, offset);
+    }
+
     int capacity() {
         return capacity;
     }

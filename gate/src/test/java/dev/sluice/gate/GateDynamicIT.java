@@ -9,6 +9,8 @@ import dev.sluice.core.RateLimit;
 import dev.sluice.core.Windows;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +56,45 @@ class GateDynamicIT {
                 ready.readUntil(2, Duration.ofSeconds(10));
                 assertThat(ready.of(second)).hasSize(1);
             }
+        }
+    }
+
+    @Test
+    void aQueueWrittenInTransactionsEndsWithNothingLeftToCommit() throws Exception {
+        try (GateFixture world = new GateFixture();
+             org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer =
+                     new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of(
+                             "bootstrap.servers", world.sluice.kafkaBootstrapServers(),
+                             "transactional.id", "router-like-" + java.util.UUID.randomUUID()),
+                             new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                             new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            QueueName queue = world.createQueue("50/1s", 1);
+            producer.initTransactions();
+            for (int t = 0; t < 3; t++) { // as the router writes: records, then a commit marker
+                producer.beginTransaction();
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(world.topics.queue(queue),
+                        GateFixture.utf8("task-" + t)));
+                producer.commitTransaction();
+            }
+            world.startGate();
+            try (GateFixture.ReadyReader ready = world.readyReader()) {
+                ready.readUntil(3, Duration.ofSeconds(10));
+            }
+            TopicPartition partition = new TopicPartition(world.topics.queue(queue), 0);
+            long end = world.admin.listOffsets(Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest()))
+                    .partitionResult(partition).get().offset();
+
+            // 3 records and 3 markers: the gate's offset reaches the end, not the last record + 1
+            assertThat(end).isEqualTo(6);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            long committed = -1;
+            while (committed != end && System.nanoTime() < deadline) {
+                var offset = world.admin.listConsumerGroupOffsets(world.topics.gateGroup())
+                        .partitionsToOffsetAndMetadata().get().get(partition);
+                committed = offset == null ? -1 : offset.offset();
+                GateFixture.sleep(Duration.ofMillis(100));
+            }
+            assertThat(committed).isEqualTo(end);
         }
     }
 
