@@ -17,6 +17,10 @@ public final class Sluice {
     }
 
     public static void main(String[] args) {
+        // the services' jars each bring a logback.xml; the command line uses its own
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "sluice-logback.xml");
+        }
         System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
     }
 

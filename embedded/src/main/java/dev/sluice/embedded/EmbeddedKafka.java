@@ -82,7 +82,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      * a green run into a crashed fork, and in {@code sluice up} it would take every service down with
      * the broker. The embedded broker logs such a request instead.
      */
-    private static void keepTheJvmAlive() {
+    static void keepTheJvmAlive() {
         org.apache.kafka.common.utils.Exit.setHaltProcedure((code, message) ->
                 LOG.error("The embedded Kafka broker asked to halt the JVM (status {}): {}; ignored", code, message));
         org.apache.kafka.common.utils.Exit.setExitProcedure((code, message) ->

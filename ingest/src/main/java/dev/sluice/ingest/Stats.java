@@ -55,6 +55,8 @@ public final class Stats implements AutoCloseable {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.topics().prefix() + "-stats");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        // the behaviour Kafka 5 makes the default; without it every start logs a warning
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
         // results go out as they change, not when a cache flushes: the lag to a visible figure stays low
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);

@@ -1,0 +1,203 @@
+// The Sluice dashboard: reads the admin API every 2 s; no framework, no CDN.
+'use strict';
+
+const REFRESH_MS = 2000;
+let selected = new URLSearchParams(location.hash.slice(1)).get('queue');
+
+async function api(method, path, body, retried) {
+  const headers = { 'Accept': 'application/json' };
+  const token = sessionStorage.getItem('sluice-token');
+  if (token) headers['Authorization'] = 'Bearer ' + token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (response.status === 401 && !retried) {
+    const given = prompt('This admin service needs its token (SLUICE_ADMIN_TOKEN):');
+    if (given) {
+      sessionStorage.setItem('sluice-token', given);
+      return api(method, path, body, true);
+    }
+  }
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new Error(json && json.detail ? json.detail : response.status + ' ' + response.statusText);
+  return json;
+}
+
+function say(text, isError) {
+  const message = document.getElementById('message');
+  message.textContent = text;
+  message.className = isError ? 'error' : '';
+}
+
+function span(seconds) {
+  if (seconds < 0.05) return 'now';
+  if (seconds < 10) return 'in ' + seconds.toFixed(1) + 's';
+  if (seconds < 60) return 'in ' + Math.round(seconds) + 's';
+  if (seconds < 3600) return 'in ' + Math.floor(seconds / 60) + 'm ' + String(Math.round(seconds % 60)).padStart(2, '0') + 's';
+  if (seconds < 86400) return 'in ' + Math.floor(seconds / 3600) + 'h ' + String(Math.floor(seconds % 3600 / 60)).padStart(2, '0') + 'm';
+  return 'in ' + Math.floor(seconds / 86400) + 'd ' + Math.floor(seconds % 86400 / 3600) + 'h';
+}
+
+function nextToken(q) {
+  if (q.rateLimitStatus.tokens > 0) return 'now';
+  return span((Date.parse(q.rateLimitStatus.nextTokenAt) - Date.now()) / 1000);
+}
+
+function drained(q) {
+  if (q.stats.waiting === null || q.stats.waiting === undefined) return '–';
+  if (q.stats.waiting === 0) return 'empty';
+  if (q.drainSeconds === null || q.drainSeconds === undefined) return 'paused';
+  return span(q.drainSeconds);
+}
+
+function cell(row, text, className) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (className) td.className = className;
+  row.appendChild(td);
+  return td;
+}
+
+function button(parent, label, action, className) {
+  const b = document.createElement('button');
+  b.textContent = label;
+  if (className) b.className = className;
+  b.addEventListener('click', async () => {
+    try { await action(); await refresh(); } catch (e) { say(e.message, true); }
+  });
+  parent.appendChild(b);
+}
+
+function renderOverview(o) {
+  const el = document.getElementById('overview');
+  const t = o.totals || {};
+  el.innerHTML = '';
+  const parts = [
+    ['queues', o.queues + ' (' + o.activeQueues + ' active)'],
+    ['redis', o.redis], ['kafka', o.kafka],
+    ['released', t.released || 0], ['completed', t.completed || 0], ['failed', t.failed || 0], ['dead', t.dead || 0],
+  ];
+  for (const [name, value] of parts) {
+    const s = document.createElement('span');
+    s.dataset.field = name;
+    s.textContent = name + ' ' + value + '   ';
+    if (name === 'redis' || name === 'kafka') s.className = value === 'up' ? 'up' : 'down';
+    el.appendChild(s);
+  }
+}
+
+function renderQueues(queues) {
+  const body = document.querySelector('#queues tbody');
+  body.innerHTML = '';
+  if (queues.length === 0) {
+    const row = body.insertRow();
+    const td = cell(row, 'No queues yet: create one above, or ./sluice queues create "5/60s"');
+    td.colSpan = 12;
+  }
+  for (const q of queues) {
+    const row = body.insertRow();
+    row.dataset.queue = q.name;
+    if (q.name === selected) row.className = 'selected';
+    cell(row, q.name, 'name');
+    cell(row, q.state, 'state-' + q.state);
+    cell(row, q.rateLimit + (q.burst > 1 ? ' burst ' + q.burst : ''));
+    for (const f of ['waiting', 'processing', 'completed', 'failed', 'dead']) {
+      const td = cell(row, q.stats[f] === null ? '–' : String(q.stats[f]), 'n');
+      td.dataset.field = f;
+    }
+    cell(row, q.rateLimitStatus.tokens + '/' + q.rateLimitStatus.capacity, 'n');
+    cell(row, nextToken(q));
+    cell(row, drained(q));
+    const actions = cell(row, '');
+    button(actions, 'chart', async () => { selected = q.name; location.hash = 'queue=' + q.name; });
+    if (q.state === 'active') {
+      button(actions, 'pause', () => api('POST', '/queues/' + q.name + '/deactivate', {}));
+    } else {
+      button(actions, 'resume', () => api('POST', '/queues/' + q.name + '/activate', {}));
+    }
+    button(actions, 'limit…', async () => {
+      const limit = prompt('New limit for ' + q.name + ' (e.g. 20/60s):', q.rateLimit);
+      if (limit) await api('PATCH', '/queues/' + q.name, { rateLimit: limit });
+    });
+    button(actions, 'test 10', () => api('POST', '/queues/' + q.name + '/tasks', { count: 10 }));
+    button(actions, 'remove', async () => {
+      if (confirm('Remove ' + q.name + '? Its topic and any waiting tasks are deleted.')) {
+        await api('DELETE', '/queues/' + q.name);
+        if (selected === q.name) selected = null;
+      }
+    }, 'danger');
+  }
+}
+
+function drawChart(r) {
+  const canvas = document.getElementById('chart');
+  const g = canvas.getContext('2d');
+  const w = canvas.width, h = canvas.height, pad = 30;
+  const max = Math.max(1, r.limitPerSecond * 1.25, ...r.counts);
+  g.clearRect(0, 0, w, h);
+  g.font = '11px system-ui, sans-serif';
+  g.fillStyle = '#687385';
+  g.fillText(max.toFixed(max < 10 ? 1 : 0) + '/s', 2, 12);
+  g.fillText('-' + r.counts.length + ' s', pad, h - 4);
+  g.fillText('now', w - 24, h - 4);
+  const bar = (w - pad) / r.counts.length;
+  g.fillStyle = '#1f6feb';
+  r.counts.forEach((count, i) => {
+    const bh = (h - 2 * pad) * count / max;
+    g.fillRect(pad + i * bar + 1, h - pad - bh, Math.max(1, bar - 2), bh);
+  });
+  const y = h - pad - (h - 2 * pad) * r.limitPerSecond / max;
+  g.strokeStyle = '#c62828';
+  g.setLineDash([6, 4]);
+  g.beginPath(); g.moveTo(pad, y); g.lineTo(w, y); g.stroke();
+  g.setLineDash([]);
+  g.fillStyle = '#c62828';
+  g.fillText('limit ' + r.rateLimit + ' = ' + r.limitPerSecond.toPrecision(3) + '/s', pad + 4, Math.max(12, y - 4));
+  const total = r.counts.reduce((a, b) => a + b, 0);
+  const peak = Math.max(...r.counts);
+  canvas.dataset.total = total;
+  canvas.dataset.peak = peak;
+  document.getElementById('chart-queue').textContent = r.queue;
+  document.getElementById('chart-summary').textContent = 'Last ' + r.counts.length + ' s: ' + total
+    + ' released, at most ' + peak + ' in one second; limit ' + r.rateLimit + ' (' + r.limitPerSecond.toPrecision(3) + '/s).';
+}
+
+async function refresh() {
+  try {
+    const [overview, queues] = await Promise.all([api('GET', '/overview'), api('GET', '/queues')]);
+    renderOverview(overview);
+    if (!selected && queues.length > 0) selected = queues[0].name;
+    renderQueues(queues);
+    if (selected && queues.some(q => q.name === selected)) {
+      drawChart(await api('GET', '/queues/' + selected + '/releases?seconds=60'));
+    }
+    document.body.dataset.refreshed = new Date().toISOString();
+  } catch (e) {
+    say('The admin service does not answer: ' + e.message, true);
+  }
+}
+
+document.getElementById('create').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const body = { rateLimit: form.get('rateLimit') };
+  if (form.get('burst')) body.burst = Number(form.get('burst'));
+  if (form.get('name')) body.name = form.get('name');
+  if (form.get('ttlSeconds')) body.ttlSeconds = Number(form.get('ttlSeconds'));
+  try {
+    const q = await api('POST', '/queues', body);
+    selected = q.name;
+    say('Created ' + q.name);
+    event.target.reset();
+    await refresh();
+  } catch (e) {
+    say(e.message, true);
+  }
+});
+
+window.addEventListener('hashchange', () => {
+  selected = new URLSearchParams(location.hash.slice(1)).get('queue') || selected;
+  refresh();
+});
+refresh();
+setInterval(refresh, REFRESH_MS);

@@ -1,0 +1,148 @@
+package dev.sluice.cli;
+
+import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.kafka.TopicProvisioner;
+import dev.sluice.embedded.LocalKafka;
+import dev.sluice.embedded.RedisServerProcess;
+import dev.sluice.gate.Gate;
+import dev.sluice.gate.GateConfig;
+import dev.sluice.ingest.Router;
+import dev.sluice.ingest.RouterMain;
+import dev.sluice.ingest.RouterTopology;
+import dev.sluice.ingest.Stats;
+import dev.sluice.worker.Worker;
+import dev.sluice.worker.WorkerConfig;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.runtime.server.EmbeddedServer;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * All of Sluice in this JVM, as {@code sluice up} runs it: Redis and Kafka (embedded, data under the
+ * data directory, unless external ones are given), the admin service, the router, the statistics, a
+ * gate and a worker. Closing stops them in the reverse order: the worker finishes what it runs first,
+ * the servers go last.
+ */
+final class Stack implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Stack.class);
+
+    /**
+     * @param kafka external bootstrap servers, or {@code null} for the embedded broker on {@code kafkaPort}
+     * @param redis an external Redis URL, or {@code null} for the embedded server on {@code redisPort}
+     * @param env the environment the services read their other settings from
+     */
+    record Options(String kafka, String redis, int adminPort, int kafkaPort, int redisPort, Path dataDirectory,
+                   Map<String, String> env) {
+    }
+
+    private final Deque<Map.Entry<String, AutoCloseable>> running = new ArrayDeque<>();
+    private final DataLock lock;
+    private String kafka;
+    private String redis;
+    private String admin;
+
+    private Stack(DataLock lock) {
+        this.lock = lock;
+    }
+
+    /**
+     * Starts everything, or nothing: a part that fails stops the parts already started.
+     *
+     * @throws IllegalStateException with a message for the user when a port is taken, the data
+     *     directory is in use by another {@code sluice up}, or a part does not start
+     */
+    static Stack start(Options options) {
+        DataLock lock = DataLock.acquire(options.dataDirectory(), options.adminPort());
+        Stack stack = new Stack(lock);
+        try {
+            stack.startAll(options);
+            return stack;
+        } catch (RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    private void startAll(Options options) {
+        requireFree(options.adminPort(), "the admin service", "--port / SLUICE_ADMIN_PORT");
+        if (options.redis() == null) {
+            requireFree(options.redisPort(), "the embedded Redis", "--redis-port / SLUICE_REDIS_PORT");
+            RedisServerProcess server = RedisServerProcess.start(options.redisPort(),
+                    options.dataDirectory().resolve("redis").toAbsolutePath(), true);
+            running.push(Map.entry("Redis", server));
+            redis = server.uri();
+        } else {
+            redis = options.redis();
+        }
+        if (options.kafka() == null) {
+            requireFree(options.kafkaPort(), "the embedded Kafka broker", "--kafka-port / SLUICE_KAFKA_PORT");
+            LocalKafka broker = LocalKafka.start(options.kafkaPort(), options.dataDirectory().resolve("kafka"));
+            running.push(Map.entry("Kafka", broker));
+            kafka = broker.bootstrapServers();
+        } else {
+            kafka = options.kafka();
+        }
+        Map<String, String> env = new HashMap<>(options.env());
+        env.put(SluiceConfig.ENV_KAFKA, kafka);
+        env.put(SluiceConfig.ENV_REDIS, redis);
+        SluiceConfig config = SluiceConfig.fromEnvironment(env);
+        GateConfig gateConfig = GateConfig.fromEnvironment(env);
+        WorkerConfig workerConfig = WorkerConfig.fromEnvironment(env);
+        TopicProvisioner.ensureSharedTopics(kafka, config.topics(), gateConfig.readyPartitions());
+
+        EmbeddedServer server = ApplicationContext.run(EmbeddedServer.class, Map.of(
+                "sluice.kafka", kafka, "sluice.redis", redis, "micronaut.server.port", options.adminPort()));
+        running.push(Map.entry("admin service", server));
+        admin = "http://localhost:" + server.getPort();
+        lock.record(admin);
+
+        running.push(Map.entry("router", Router.start(config,
+                dev.sluice.core.Env.integer(env, RouterMain.ENV_MAX_PAYLOAD, RouterTopology.DEFAULT_MAX_PAYLOAD_BYTES))));
+        running.push(Map.entry("statistics", Stats.start(config)));
+        running.push(Map.entry("gate", Gate.start(gateConfig)));
+        running.push(Map.entry("worker", Worker.start(workerConfig)));
+    }
+
+    private static void requireFree(int port, String what, String option) {
+        try (ServerSocket socket = new ServerSocket(port)) {
+            socket.setReuseAddress(true);
+        } catch (IOException inUse) {
+            throw new IllegalStateException("port " + port + " for " + what + " is in use by another program;"
+                    + " stop it or choose another port with " + option);
+        }
+    }
+
+    String kafka() {
+        return kafka;
+    }
+
+    String redis() {
+        return redis;
+    }
+
+    String admin() {
+        return admin;
+    }
+
+    /** Stops every part started, the last started first; a part that fails to stop does not keep the others up. */
+    @Override
+    public synchronized void close() {
+        while (!running.isEmpty()) {
+            Map.Entry<String, AutoCloseable> part = running.pop();
+            try {
+                part.getValue().close();
+            } catch (Exception e) {
+                LOG.warn("The {} did not stop cleanly: {}", part.getKey(), e.toString());
+            }
+        }
+        lock.close();
+    }
+}

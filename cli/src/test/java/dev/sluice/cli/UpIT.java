@@ -1,0 +1,169 @@
+package dev.sluice.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.embedded.RedisServerProcess;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** {@code ./sluice up} as a user runs it: a child process from the launcher at the repository root. */
+class UpIT {
+
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    private final int adminPort = RedisServerProcess.freePort();
+    private final int kafkaPort = RedisServerProcess.freePort();
+    private final int redisPort = RedisServerProcess.freePort();
+
+    /** A running {@code sluice up} and everything it printed. */
+    private static final class Up implements AutoCloseable {
+        final Process process;
+        final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        final Thread reader;
+
+        Up(Process process) {
+            this.process = process;
+            reader = new Thread(() -> {
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    for (String line; (line = in.readLine()) != null; ) {
+                        lines.add(line);
+                    }
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            });
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        String output() {
+            synchronized (lines) {
+                return String.join("\n", lines);
+            }
+        }
+
+        boolean awaitLine(String text, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                if (output().contains(text)) {
+                    return true;
+                }
+                if (!process.isAlive()) {
+                    return output().contains(text);
+                }
+                Thread.sleep(100);
+            }
+            return false;
+        }
+
+        /**
+         * SIGTERM, as a service manager would. Not {@link Process#destroy}: it closes our end of the
+         * process's output too, and the shutdown's lines would be lost.
+         */
+        int stop() throws Exception {
+            assertThat(new ProcessBuilder("kill", "-TERM", String.valueOf(process.pid())).start().waitFor()).isZero();
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("stopped within 60 s").isTrue();
+            reader.join(10_000); // the last lines
+            return process.exitValue();
+        }
+
+        @Override
+        public void close() {
+            process.destroyForcibly();
+        }
+    }
+
+    private Up up(Path data) throws IOException {
+        return new Up(new ProcessBuilder(ROOT.resolve("sluice").toString(), "up", "--port", String.valueOf(adminPort),
+                "--kafka-port", String.valueOf(kafkaPort), "--redis-port", String.valueOf(redisPort),
+                "--data-dir", data.toString())
+                .directory(ROOT.toFile()).redirectErrorStream(true).start());
+    }
+
+    private Run sluice(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] all = new String[args.length + 3];
+        all[0] = "--admin";
+        all[1] = "http://localhost:" + adminPort;
+        all[2] = "--json";
+        System.arraycopy(args, 0, all, 3, args.length);
+        int exit = Sluice.run(new PrintWriter(out, true), new PrintWriter(err, true), all);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    record Run(int exit, String out, String err) {
+        JsonNode json() throws IOException {
+            return AdminApi.JSON.readTree(out);
+        }
+    }
+
+    private JsonNode awaitCompleted(String queue, int completed, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode shown;
+        do {
+            shown = sluice("queues", "show", queue).json();
+            if (shown.path("stats").path("completed").asInt() >= completed) {
+                return shown;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        return shown;
+    }
+
+    @Test
+    void upRunsEverythingStopsCleanlyAndARestartKeepsTheQueues() throws Exception {
+        Path data = Files.createTempDirectory("sluice-up");
+        String queue;
+        try (Up first = up(data)) {
+            long launched = System.nanoTime();
+            assertThat(first.awaitLine("Sluice is up", Duration.ofSeconds(240))).as(first.output()).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - launched)).isLessThan(Duration.ofSeconds(60));
+            assertThat(first.output()).contains("admin      http://localhost:" + adminPort,
+                    "kafka      localhost:" + kafkaPort + " (embedded)");
+            HttpHealth.assertUp("http://localhost:" + adminPort + "/health");
+
+            // end to end: the router, the gate, the worker and the statistics all take part
+            queue = sluice("queues", "create", "20/1s").json().path("name").asText();
+            assertThat(sluice("queues", "test", queue, "10").exit()).isZero();
+            JsonNode done = awaitCompleted(queue, 10, Duration.ofSeconds(60));
+            assertThat(done.path("stats").path("completed").asInt()).as(done.toString()).isEqualTo(10);
+            assertThat(done.path("stats").path("released").asInt()).isEqualTo(10);
+
+            // a second up on the same data says so instead of failing obscurely
+            Process second = new ProcessBuilder(ROOT.resolve("sluice").toString(), "up", "--port",
+                    String.valueOf(RedisServerProcess.freePort()), "--data-dir", data.toString())
+                    .directory(ROOT.toFile()).redirectErrorStream(true).start();
+            assertThat(second.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            String said = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(second.exitValue()).as(said).isEqualTo(1);
+            assertThat(said).contains("sluice up is already running with the data in " + data);
+
+            int exit = first.stop();
+            assertThat(first.output()).contains("Sluice stopped");
+            assertThat(exit).isIn(0, 143);
+        }
+
+        try (Up again = up(data)) {
+            assertThat(again.awaitLine("Sluice is up", Duration.ofSeconds(240))).as(again.output()).isTrue();
+            JsonNode kept = sluice("queues", "show", queue).json();
+            assertThat(kept.path("rateLimit").asText()).isEqualTo("20/1s");
+            assertThat(kept.path("stats").path("completed").asInt()).isEqualTo(10);
+            assertThat(kept.path("stats").path("waiting").asInt()).isZero();
+            again.stop();
+        }
+    }
+}
