@@ -1,0 +1,223 @@
+package dev.sluice.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.Topics;
+import dev.sluice.core.Windows;
+import dev.sluice.embedded.RedisServerProcess;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code sluice demo}, after the original examples/demo.py: queues at different limits, tasks, the
+ * releases live, a limit update, a pause and resume, a removal, and at the end per queue the most
+ * releases seen in any window of its period against what the limit allows. Exit 1 if any exceeded.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Show Sluice at work in about a minute: three queues (fast 10/1s, medium 3/2s, slow 1/5s),",
+            "their releases live, a limit raised, a queue paused and resumed, one removed, and a closing table of",
+            "the most releases in any window against each limit (exit 1 if one was exceeded).",
+            "Uses the stack at --admin if one answers (its Kafka at --kafka), else starts its own for the run."})
+final class DemoCommand implements Callable<Integer> {
+
+    @ParentCommand
+    SluiceCommand root;
+
+    @Option(names = "--kafka", paramLabel = "BOOTSTRAP", defaultValue = "${KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}",
+            description = "the Kafka of the stack at --admin, to watch the releases (default ${DEFAULT-VALUE})")
+    String kafka;
+
+    @Option(names = "--speed", paramLabel = "X", defaultValue = "1", hidden = true,
+            description = "phase lengths divided by X (tests)")
+    double speed;
+
+    /** One demo queue: what it is called here, its limits over the run, and the tasks it gets. */
+    private record DemoQueue(String label, String limit, int tasks) {
+    }
+
+    /** A limit in force from a time on: releases are checked against the limit of their segment. */
+    private record Segment(long fromMillis, long permits, long periodMillis, String limit) {
+    }
+
+    private final Map<String, String> names = new LinkedHashMap<>();
+    private final Map<String, List<Segment>> segments = new HashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = root.out();
+        Stack own = null;
+        AdminApi api = root.api();
+        String bootstrap = kafka;
+        if (!answers(api)) {
+            out.println("No admin service at " + api.base() + ": starting a stack of its own for this run...");
+            out.flush();
+            // the demo's own output is the story; the services' lines (one per task) would bury it
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.sluice"))
+                    .setLevel(ch.qos.logback.classic.Level.WARN);
+            own = Stack.start(new Stack.Options(null, null, RedisServerProcess.freePort(), RedisServerProcess.freePort(),
+                    RedisServerProcess.freePort(), Files.createTempDirectory("sluice-demo"), System.getenv()));
+            api = new AdminApi(java.net.URI.create(own.admin()), root.token);
+            bootstrap = own.kafka();
+        }
+        try (KafkaConsumer<byte[], byte[]> releases = readyConsumer(bootstrap)) {
+            return run(out, api, releases);
+        } finally {
+            if (own != null) {
+                out.println("Stopping the demo's own stack...");
+                out.flush();
+                own.close();
+            }
+        }
+    }
+
+    private int run(PrintWriter out, AdminApi api, KafkaConsumer<byte[], byte[]> releases) throws Exception {
+        // enough tasks that fast still has a backlog when raised and medium when paused
+        List<DemoQueue> queues = List.of(new DemoQueue("fast", "10/1s", 300), new DemoQueue("medium", "3/2s", 60),
+                new DemoQueue("slow", "1/5s", 6), new DemoQueue("temporary", "2/1s", 20));
+        Map<String, List<Long>> seen = new HashMap<>();
+        out.println("1. Creating queues and submitting tasks");
+        for (DemoQueue q : queues) {
+            String name = api.post("/queues", Map.of("rateLimit", q.limit())).path("name").asText();
+            names.put(q.label(), name);
+            seen.put(name, new ArrayList<>());
+            segments.put(name, new ArrayList<>(List.of(segment(System.currentTimeMillis(), q.limit()))));
+            api.post(AdminApi.path(name) + "/tasks", Map.of("count", q.tasks()));
+            out.printf("   %-9s %-6s %4d tasks  %s%n", q.label(), q.limit(), q.tasks(), name);
+        }
+        out.flush();
+
+        phase(out, api, releases, seen, "2. Releases at each limit", 16);
+        String fast = names.get("fast");
+        api.patch(AdminApi.path(fast), Map.of("rateLimit", "20/1s"));
+        segments.get(fast).add(segment(System.currentTimeMillis(), "20/1s"));
+        phase(out, api, releases, seen, "3. fast raised to 20/1s: its releases double", 6);
+        String medium = names.get("medium");
+        api.post(AdminApi.path(medium) + "/deactivate", Map.of());
+        phase(out, api, releases, seen, "4. medium paused: it releases nothing", 6);
+        api.post(AdminApi.path(medium) + "/activate", Map.of());
+        String temporary = names.get("temporary");
+        api.delete(AdminApi.path(temporary));
+        phase(out, api, releases, seen, "5. medium resumed; temporary removed", 8);
+        collect(releases, seen);
+
+        out.println();
+        out.println("6. Most releases in any window of each limit's period, from the release times on sluice.ready:");
+        boolean exceeded = false;
+        List<List<String>> rows = new ArrayList<>();
+        for (Map.Entry<String, String> entry : names.entrySet()) {
+            String name = entry.getValue();
+            for (Segment segment : segments.get(name)) {
+                long[] times = timesIn(seen.get(name), segment, segments.get(name));
+                int max = Windows.maxInAnyWindow(times, segment.periodMillis());
+                boolean ok = max <= segment.permits();
+                exceeded |= !ok;
+                rows.add(List.of(entry.getKey(), segment.limit(), String.valueOf(times.length), String.valueOf(max),
+                        String.valueOf(segment.permits()), ok ? "ok" : "EXCEEDED"));
+            }
+        }
+        out.print(Text.table(List.of("QUEUE", "LIMIT", "RELEASED", "MAX IN A WINDOW", "ALLOWED", ""), rows));
+        out.println(exceeded ? "A limit was exceeded." : "Every limit held.");
+        for (String label : List.of("fast", "medium", "slow")) {
+            api.delete(AdminApi.path(names.get(label)));
+        }
+        out.println("The demo's queues are removed.");
+        out.flush();
+        return exceeded ? 1 : 0;
+    }
+
+    private void phase(PrintWriter out, AdminApi api, KafkaConsumer<byte[], byte[]> releases,
+                       Map<String, List<Long>> seen, String title, int seconds) throws InterruptedException {
+        out.println();
+        out.println(title);
+        long end = System.nanoTime() + Math.round(seconds * 1e9 / speed);
+        while (System.nanoTime() < end) {
+            long tick = System.nanoTime() + Math.round(2e9 / speed);
+            while (System.nanoTime() < tick) {
+                collect(releases, seen);
+            }
+            StringBuilder line = new StringBuilder();
+            for (Map.Entry<String, String> entry : names.entrySet()) {
+                String state = state(api, entry.getValue());
+                line.append(String.format("  %s %d released%s", entry.getKey(), seen.get(entry.getValue()).size(), state));
+            }
+            out.println(line.toString().stripLeading());
+            out.flush();
+        }
+    }
+
+    private static String state(AdminApi api, String name) {
+        try {
+            JsonNode q = api.get(AdminApi.path(name));
+            return ", " + q.path("stats").path("waiting").asText("?") + " waiting"
+                    + ("active".equals(q.path("state").asText()) ? "" : " (paused)") + ";";
+        } catch (AdminApi.ApiException gone) {
+            return " (removed);";
+        }
+    }
+
+    private void collect(KafkaConsumer<byte[], byte[]> releases, Map<String, List<Long>> seen) {
+        for (ConsumerRecord<byte[], byte[]> record : releases.poll(Duration.ofMillis(100))) {
+            Header queue = record.headers().lastHeader(TaskHeaders.QUEUE);
+            if (queue != null) {
+                List<Long> times = seen.get(new String(queue.value(), StandardCharsets.UTF_8));
+                if (times != null) {
+                    times.add(record.timestamp());
+                }
+            }
+        }
+    }
+
+    private static long[] timesIn(List<Long> all, Segment segment, List<Segment> segments) {
+        int index = segments.indexOf(segment);
+        long until = index + 1 < segments.size() ? segments.get(index + 1).fromMillis() : Long.MAX_VALUE;
+        return all.stream().mapToLong(Long::longValue).filter(t -> t >= segment.fromMillis() && t < until)
+                .sorted().toArray();
+    }
+
+    private static Segment segment(long from, String limit) {
+        dev.sluice.core.RateLimit rate = dev.sluice.core.RateLimit.parse(limit);
+        return new Segment(from, rate.permits(), rate.period().toMillis(), limit);
+    }
+
+    private static boolean answers(AdminApi api) {
+        try {
+            api.get("/overview");
+            return true;
+        } catch (AdminApi.UnreachableException | AdminApi.ApiException e) {
+            return false;
+        }
+    }
+
+    /** Reads sluice.ready from its end: the release times of the demo's tasks. */
+    private static KafkaConsumer<byte[], byte[]> readyConsumer(String bootstrap) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        String topic = Topics.defaults().ready();
+        List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                .map(p -> new TopicPartition(topic, p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(p -> consumer.position(p, Duration.ofSeconds(30)));
+        return consumer;
+    }
+}
