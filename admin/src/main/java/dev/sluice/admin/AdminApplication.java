@@ -17,6 +17,6 @@ public final class AdminApplication {
     }
 
     public static void main(String[] args) {
-        Micronaut.run(AdminApplication.class, args);
+        Micronaut.build(args).mainClass(AdminApplication.class).banner(false).start();
     }
 }

@@ -16,7 +16,7 @@ import java.util.Set;
 /**
  * The optional bearer token. With {@code SLUICE_ADMIN_TOKEN} set, every call that changes something
  * (POST, PATCH, PUT, DELETE) needs {@code Authorization: Bearer <token>}, else 401; reads stay open
- * unless {@code SLUICE_ADMIN_TOKEN_READS=true}. Without a token nothing is checked.
+ * unless {@code SLUICE_ADMIN_TOKEN_READS=true}; {@code /health} always. Without a token nothing is checked.
  */
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 final class TokenFilter {
@@ -34,8 +34,8 @@ final class TokenFilter {
     @RequestFilter
     @Nullable
     HttpResponse<?> check(HttpRequest<?> request) {
-        if (token == null || (!reads && READS.contains(request.getMethod()))) {
-            return null;
+        if (token == null || (!reads && READS.contains(request.getMethod())) || request.getPath().equals("/health")) {
+            return null; // a load balancer's health check carries no token
         }
         String header = request.getHeaders().get(HttpHeaders.AUTHORIZATION);
         if (header == null || !header.startsWith("Bearer ")) {

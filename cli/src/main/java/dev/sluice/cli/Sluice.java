@@ -49,6 +49,9 @@ public final class Sluice {
             }
             throw e;
         });
-        return commandLine.execute(args);
+        int exit = commandLine.execute(args);
+        out.flush(); // print() does not flush an autoflush PrintWriter, and main ends in System.exit
+        err.flush();
+        return exit;
     }
 }
