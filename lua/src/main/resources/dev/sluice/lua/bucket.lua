@@ -35,8 +35,13 @@ local function load_bucket(key, n, p, now)
     return nil
   end
   if sn ~= n or sp ~= p then
-    -- the rate changed: the outstanding debt, counted in tokens, is now worth the new interval
-    return now + math.ceil((tat - now) * sn / sp * p / n), 0, true
+    -- the rate changed: the outstanding debt, counted in tokens, is now worth the new interval ...
+    local converted = now + math.ceil((tat - now) * sn / sp * p / n)
+    -- ... but slots already reserved ahead of now (a gate's horizon) keep their old pace, and the next
+    -- token comes no sooner than one new interval after the last of them: a raised rate must not
+    -- squeeze a token between them and the new schedule (N + 1 in a window across the change)
+    local after_last = slot(base, j - 1, sn, sp) + math.ceil(p / n)
+    return math.max(converted, after_last), 0, true
   end
   return base, j, false
 end

@@ -189,6 +189,22 @@ class AcquireScriptIT extends ScriptTest {
     }
 
     @Test
+    void raisingTheRateAfterSlotsReservedAheadKeepsTheNewIntervalAfterTheLastOfThem() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 10, SECOND, 1);
+        List<Long> old = redis.acquire(queue, 100, SECOND / 2).slots(); // now, +100 ms, …, +500 ms
+
+        redis.redis.hset(ScriptFixture.meta(queue), "permits", "20");
+        List<Long> raised = redis.acquire(queue, 100, SECOND).slots();
+
+        assertThat(old).hasSize(6);
+        assertThat(raised.get(0) - old.get(old.size() - 1)).isGreaterThanOrEqualTo(SECOND / 20);
+        List<Long> all = new ArrayList<>(old);
+        all.addAll(raised);
+        assertThat(maxInAnyWindow(all, SECOND)).isLessThanOrEqualTo(20);
+    }
+
+    @Test
     void slowingDownAppliesTheNewIntervalToTheOutstandingDebt() {
         String queue = randomQueue();
         redis.defineQueue(queue, 10, SECOND, 1);
@@ -198,10 +214,11 @@ class AcquireScriptIT extends ScriptTest {
         redis.redis.hset(ScriptFixture.meta(queue), "period_us", String.valueOf(60 * SECOND));
         Grant slow = redis.acquire(queue, 1, 0);
 
-        // what was left of 100 ms at 10/1s, counted in tokens, is worth 600 times more at 1/60s
+        // what was left of 100 ms at 10/1s, counted in tokens, is worth 600 times more at 1/60s; and
+        // strictness at the new rate: the next comes a whole new interval after the last release
         assertThat(slow.granted()).isZero();
-        assertThat(slow.next() - slow.now()).isCloseTo((fast.next() - slow.now()) * 600, within(1_000L));
-        assertThat(slow.next() - slow.now()).isBetween(SECOND, 60 * SECOND);
+        assertThat(slow.next() - slow.now()).isGreaterThanOrEqualTo((fast.next() - slow.now()) * 600);
+        assertThat(slow.next() - fast.slots().get(0)).isEqualTo(60 * SECOND);
     }
 
     @Test
