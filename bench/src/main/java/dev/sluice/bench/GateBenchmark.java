@@ -220,6 +220,10 @@ public final class GateBenchmark {
         if (logging != null) {
             command.add("-Dlogback.configurationFile=" + logging); // e.g. to see the gate's steps at DEBUG
         }
+        String jvmArgs = System.getProperty("gate.jvmArgs");
+        if (jvmArgs != null) {
+            command.addAll(List.of(jvmArgs.trim().split("\\s+"))); // e.g. a flight recording of the gate alone
+        }
         command.add("dev.sluice.gate.GateMain");
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
