@@ -25,12 +25,6 @@ class CliIT {
     private static EmbeddedServer admin;
     private static String url;
 
-    /** What one command line printed and returned. */
-    record Run(int exit, String out, String err) {
-        JsonNode json() throws Exception {
-            return AdminApi.JSON.readTree(out);
-        }
-    }
 
     @BeforeAll
     static void startAdmin() {
@@ -51,34 +45,27 @@ class CliIT {
         admin.close();
     }
 
-    private static Run sluice(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        String[] all = new String[args.length + 2];
-        all[0] = "--admin";
-        all[1] = url;
-        System.arraycopy(args, 0, all, 2, args.length);
-        int exit = Sluice.run(new PrintWriter(out, true), new PrintWriter(err, true), all);
-        return new Run(exit, out.toString(), err.toString());
+    private static Cli.Run sluice(String... args) {
+        return Cli.run(url, args);
     }
 
     @Test
     void createsListsShowsUpdatesPausesResumesAndRemovesAQueue() throws Exception {
-        Run created = sluice("queues", "create", "5/60s", "--burst", "2", "--ttl", "2h", "--json");
+        Cli.Run created = sluice("queues", "create", "5/60s", "--burst", "2", "--ttl", "2h", "--json");
         assertThat(created.exit()).isZero();
         String name = created.json().path("name").asText();
         assertThat(name).startsWith("batch_");
         assertThat(created.json().path("ttlSeconds").asLong()).isEqualTo(7200);
 
-        Run list = sluice("queues", "list");
+        Cli.Run list = sluice("queues", "list");
         assertThat(list.exit()).isZero();
         assertThat(list.out()).contains("QUEUE", "LIMIT", "WAITING", "NEXT TOKEN", "DRAINED")
                 .containsPattern(name + "\\s+5/60s\\s+active\\s+0\\s+0\\s+0\\s+0\\s+0\\s+2/2\\s+now\\s+empty");
 
-        Run shown = sluice("queues", "show", name);
+        Cli.Run shown = sluice("queues", "show", name);
         assertThat(shown.out()).contains("limit        5/60s  (burst 2", "idle TTL     2h 00m", "tokens       2 of 2");
 
-        Run updated = sluice("queues", "update", name, "20/60s", "--burst", "1");
+        Cli.Run updated = sluice("queues", "update", name, "20/60s", "--burst", "1");
         assertThat(updated.exit()).isZero();
         assertThat(updated.out()).contains("updated " + name, "limit        20/60s  (burst 1");
 
@@ -86,11 +73,11 @@ class CliIT {
         assertThat(sluice("--json", "queues", "show", name).json().path("state").asText()).isEqualTo("inactive");
         assertThat(sluice("queues", "activate", name).out()).isEqualTo(name + " is active\n");
 
-        Run tested = sluice("queues", "test", name, "3");
+        Cli.Run tested = sluice("queues", "test", name, "3");
         assertThat(tested.exit()).isZero();
         assertThat(tested.out()).isEqualTo("submitted 3 test tasks to " + name + "\n");
 
-        Run removed = sluice("queues", "remove", name);
+        Cli.Run removed = sluice("queues", "remove", name);
         assertThat(removed.exit()).isZero();
         assertThat(sluice("queues", "list", "--json").json().findValuesAsText("name")).doesNotContain(name);
     }
@@ -99,7 +86,7 @@ class CliIT {
     void anExplicitNameIsKept() throws Exception {
         String name = "emails-" + UUID.randomUUID().toString().substring(0, 8);
 
-        Run created = sluice("queues", "create", "1/1h", "--name", name);
+        Cli.Run created = sluice("queues", "create", "1/1h", "--name", name);
 
         assertThat(created.exit()).isZero();
         assertThat(created.out()).startsWith("created " + name + "\n").contains("limit        1/3600s");
@@ -107,11 +94,11 @@ class CliIT {
 
     @Test
     void userErrorsExitWith1AndTheServersDetail() {
-        Run badLimit = sluice("queues", "create", "5/60x");
-        Run unknown = sluice("queues", "show", "no-such-queue-" + UUID.randomUUID());
-        Run badTtl = sluice("queues", "create", "5/60s", "--ttl", "soon");
-        Run nothing = sluice("queues", "update", "whatever");
-        Run missing = sluice("queues", "create");
+        Cli.Run badLimit = sluice("queues", "create", "5/60x");
+        Cli.Run unknown = sluice("queues", "show", "no-such-queue-" + UUID.randomUUID());
+        Cli.Run badTtl = sluice("queues", "create", "5/60s", "--ttl", "soon");
+        Cli.Run nothing = sluice("queues", "update", "whatever");
+        Cli.Run missing = sluice("queues", "create");
 
         assertThat(badLimit.exit()).isEqualTo(1);
         assertThat(badLimit.err()).startsWith("error: ").contains("unknown unit \"x\"");
@@ -142,8 +129,8 @@ class CliIT {
         String name = sluice("queues", "create", "1/1h", "--json").json().path("name").asText();
         sluice("queues", "deactivate", name);
 
-        Run once = sluice("monitor", "--once");
-        Run frames = sluice("monitor", "--json", "--interval", "0.1", "--count", "2");
+        Cli.Run once = sluice("monitor", "--once");
+        Cli.Run frames = sluice("monitor", "--json", "--interval", "0.1", "--count", "2");
 
         assertThat(once.exit()).isZero();
         assertThat(once.out()).contains("redis up", "kafka up").containsPattern(name + "\\s+1/3600s\\s+inactive");

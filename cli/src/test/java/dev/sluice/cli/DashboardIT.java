@@ -2,10 +2,7 @@ package dev.sluice.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.embedded.RedisServerProcess;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -21,10 +18,10 @@ class DashboardIT {
         try (Stack stack = Stack.start(new Stack.Options(null, null, RedisServerProcess.freePort(),
                 RedisServerProcess.freePort(), RedisServerProcess.freePort(), data, Map.of()))) {
             String admin = stack.admin();
-            String queue = json(admin, "queues", "create", "5/1s").path("name").asText();
-            json(admin, "queues", "test", queue, "10");
+            String queue = Cli.json(admin, "queues", "create", "5/1s").path("name").asText();
+            Cli.json(admin, "queues", "test", queue, "10");
             long deadline = System.nanoTime() + 60_000_000_000L;
-            while (json(admin, "queues", "show", queue).path("stats").path("completed").asInt() < 10
+            while (Cli.json(admin, "queues", "show", queue).path("stats").path("completed").asInt() < 10
                     && System.nanoTime() < deadline) {
                 Thread.sleep(200);
             }
@@ -39,17 +36,5 @@ class DashboardIT {
                     .containsPattern("<canvas id=\"chart\" width=\"900\" height=\"220\" data-total=\"10\" data-peak=\"[1-5]\">")
                     .contains("Last 60 s: 10 released", "limit 5/1s");
         }
-    }
-
-    private static JsonNode json(String admin, String... args) throws Exception {
-        StringWriter out = new StringWriter();
-        String[] all = new String[args.length + 3];
-        all[0] = "--admin";
-        all[1] = admin;
-        all[2] = "--json";
-        System.arraycopy(args, 0, all, 3, args.length);
-        int exit = Sluice.run(new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), all);
-        assertThat(exit).as(String.join(" ", args)).isZero();
-        return AdminApi.JSON.readTree(out.toString());
     }
 }

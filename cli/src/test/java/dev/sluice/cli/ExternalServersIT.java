@@ -7,8 +7,6 @@ import dev.sluice.embedded.RedisServerProcess;
 import dev.sluice.embedded.SharedServers;
 import java.io.File;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,18 +39,6 @@ class ExternalServersIT {
         return args;
     }
 
-    private static JsonNode sluice(String admin, String... args) throws Exception {
-        StringWriter out = new StringWriter();
-        String[] all = new String[args.length + 3];
-        all[0] = "--admin";
-        all[1] = admin;
-        all[2] = "--json";
-        System.arraycopy(args, 0, all, 3, args.length);
-        int exit = Sluice.run(new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), all);
-        assertThat(exit).as(String.join(" ", args)).isZero();
-        return AdminApi.JSON.readTree(out.toString());
-    }
-
     @Test
     void theStackOnExternalServersRunsTasksKafkasConsoleProducerWrote() throws Exception {
         String bootstrap = SharedServers.kafkaBootstrapServers();
@@ -60,7 +46,7 @@ class ExternalServersIT {
                 RedisServerProcess.freePort(), 0, 0, Files.createTempDirectory("sluice-external"), Map.of()))) {
             assertThat(stack.kafka()).isEqualTo(bootstrap);
             String queue = "emails-" + UUID.randomUUID().toString().substring(0, 8);
-            sluice(stack.admin(), "queues", "create", "20/1s", "--name", queue);
+            Cli.json(stack.admin(), "queues", "create", "20/1s", "--name", queue);
 
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
@@ -78,11 +64,11 @@ class ExternalServersIT {
             assertThat(said).as("the README's flags are current").doesNotContainIgnoringCase("deprecated");
 
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            JsonNode shown = sluice(stack.admin(), "queues", "show", queue);
+            JsonNode shown = Cli.json(stack.admin(), "queues", "show", queue);
             while ((shown.path("stats").path("completed").asInt() < 2 || shown.path("stats").path("waiting").asInt() > 0)
                     && System.nanoTime() < deadline) {
                 Thread.sleep(200);
-                shown = sluice(stack.admin(), "queues", "show", queue);
+                shown = Cli.json(stack.admin(), "queues", "show", queue);
             }
             assertThat(shown.path("stats").path("completed").asInt()).as(shown.toString()).isEqualTo(2);
             assertThat(shown.path("stats").path("waiting").asInt()).isZero();

@@ -7,8 +7,6 @@ import dev.sluice.embedded.RedisServerProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,29 +91,15 @@ class UpIT {
                 .directory(ROOT.toFile()).redirectErrorStream(true).start());
     }
 
-    private Run sluice(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        String[] all = new String[args.length + 3];
-        all[0] = "--admin";
-        all[1] = "http://localhost:" + adminPort;
-        all[2] = "--json";
-        System.arraycopy(args, 0, all, 3, args.length);
-        int exit = Sluice.run(new PrintWriter(out, true), new PrintWriter(err, true), all);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
-    record Run(int exit, String out, String err) {
-        JsonNode json() throws IOException {
-            return AdminApi.JSON.readTree(out);
-        }
+    private JsonNode sluice(String... args) throws IOException {
+        return Cli.json("http://localhost:" + adminPort, args);
     }
 
     private JsonNode awaitCompleted(String queue, int completed, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         JsonNode shown;
         do {
-            shown = sluice("queues", "show", queue).json();
+            shown = sluice("queues", "show", queue);
             if (shown.path("stats").path("completed").asInt() >= completed) {
                 return shown;
             }
@@ -137,8 +121,8 @@ class UpIT {
             HttpHealth.assertUp("http://localhost:" + adminPort + "/health");
 
             // end to end: the router, the gate, the worker and the statistics all take part
-            queue = sluice("queues", "create", "20/1s").json().path("name").asText();
-            assertThat(sluice("queues", "test", queue, "10").exit()).isZero();
+            queue = sluice("queues", "create", "20/1s").path("name").asText();
+            sluice("queues", "test", queue, "10");
             JsonNode done = awaitCompleted(queue, 10, Duration.ofSeconds(60));
             assertThat(done.path("stats").path("completed").asInt()).as(done.toString()).isEqualTo(10);
             assertThat(done.path("stats").path("released").asInt()).isEqualTo(10);
@@ -159,7 +143,7 @@ class UpIT {
 
         try (Up again = up(data)) {
             assertThat(again.awaitLine("Sluice is up", Duration.ofSeconds(240))).as(again.output()).isTrue();
-            JsonNode kept = sluice("queues", "show", queue).json();
+            JsonNode kept = sluice("queues", "show", queue);
             assertThat(kept.path("rateLimit").asText()).isEqualTo("20/1s");
             assertThat(kept.path("stats").path("completed").asInt()).isEqualTo(10);
             assertThat(kept.path("stats").path("waiting").asInt()).isZero();
