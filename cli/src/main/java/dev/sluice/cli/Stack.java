@@ -74,10 +74,15 @@ final class Stack implements AutoCloseable {
     private void startAll(Options options) {
         requireFree(options.adminPort(), "the admin service", "--port / SLUICE_ADMIN_PORT");
         if (options.redis() == null) {
+            Path redisData = options.dataDirectory().resolve("redis").toAbsolutePath();
+            LeftoverRedis.stop(redisData);
             requireFree(options.redisPort(), "the embedded Redis", "--redis-port / SLUICE_REDIS_PORT");
-            RedisServerProcess server = RedisServerProcess.start(options.redisPort(),
-                    options.dataDirectory().resolve("redis").toAbsolutePath(), true);
-            running.push(Map.entry("Redis", server));
+            RedisServerProcess server = RedisServerProcess.start(options.redisPort(), redisData, true);
+            LeftoverRedis.remember(redisData, server.pid());
+            running.push(Map.entry("Redis", () -> {
+                server.close();
+                LeftoverRedis.forget(redisData);
+            }));
             redis = server.uri();
         } else {
             redis = options.redis();

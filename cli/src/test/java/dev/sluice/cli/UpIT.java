@@ -150,4 +150,28 @@ class UpIT {
             again.stop();
         }
     }
+
+    @Test
+    void anUpKilledOutrightIsFollowedByAnUpThatStartsAndKeepsTheQueues() throws Exception {
+        Path data = Files.createTempDirectory("sluice-up-killed");
+        String queue;
+        long redisPid;
+        try (Up first = up(data)) {
+            assertThat(first.awaitLine("Sluice is up", Duration.ofSeconds(240))).as(first.output()).isTrue();
+            queue = sluice("queues", "create", "5/1s").path("name").asText();
+            redisPid = first.process.children().filter(c -> c.info().command().orElse("").contains("redis-server"))
+                    .findFirst().orElseThrow().pid();
+
+            first.process.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            assertThat(first.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(ProcessHandle.of(redisPid)).as("the embedded redis-server outlives a killed up").isPresent();
+
+        try (Up again = up(data)) {
+            assertThat(again.awaitLine("Sluice is up", Duration.ofSeconds(240))).as(again.output()).isTrue();
+            assertThat(again.output()).contains("Stopping the redis-server (pid " + redisPid + ")");
+            assertThat(sluice("queues", "show", queue).path("rateLimit").asText()).isEqualTo("5/1s");
+            again.stop();
+        }
+    }
 }

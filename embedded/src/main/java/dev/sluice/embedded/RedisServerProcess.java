@@ -121,6 +121,14 @@ public final class RedisServerProcess implements AutoCloseable {
         return port;
     }
 
+    /** The process id of the running server. */
+    public synchronized long pid() {
+        if (process == null) {
+            throw new IllegalStateException("redis-server is not running");
+        }
+        return process.pid();
+    }
+
     /** The {@code redis://} URI of this server. */
     public String uri() {
         return "redis://127.0.0.1:" + port;
