@@ -63,6 +63,11 @@ final class WorkerLoop implements Runnable {
     /** Tasks started and not finished, on any partition (loop thread only). */
     private int inFlight;
     private boolean paused;
+    /**
+     * The partitions this worker owns, kept by the rebalance listener (loop thread only):
+     * {@code consumer.assignment()} copies the set on every call, an allocation per task this avoids.
+     */
+    private java.util.Set<TopicPartition> owned = java.util.Set.of();
     private long nextCommitNanos;
 
     WorkerLoop(WorkerConfig config, Consumer<byte[], byte[]> consumer, Map<String, TaskHandler> handlers,
@@ -141,7 +146,7 @@ final class WorkerLoop implements Runnable {
         while (inFlight < config.concurrency() && !pending.isEmpty()) {
             ConsumerRecord<byte[], byte[]> record = pending.poll();
             TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-            if (consumer.assignment().contains(partition)) {
+            if (owned.contains(partition)) {
                 start(partition, record);
             }
         }
@@ -150,9 +155,9 @@ final class WorkerLoop implements Runnable {
     private void setPaused(boolean pause) {
         if (pause != paused) {
             if (pause) {
-                consumer.pause(consumer.assignment());
+                consumer.pause(owned);
             } else {
-                consumer.resume(consumer.paused());
+                consumer.resume(owned);
             }
             paused = pause;
         }
@@ -359,11 +364,18 @@ final class WorkerLoop implements Runnable {
         return header == null || header.value() == null ? fallback : new String(header.value(), StandardCharsets.UTF_8);
     }
 
+    private void disown(Collection<TopicPartition> partitions) {
+        java.util.Set<TopicPartition> now = new java.util.HashSet<>(owned);
+        now.removeAll(partitions);
+        owned = java.util.Set.copyOf(now);
+    }
+
     /** Revoked partitions commit what is complete; tasks still running on them are not committed later. */
     private final class Rebalance implements ConsumerRebalanceListener {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            disown(partitions);
             pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
             applyCompletions();
             commit(partitions, true);
@@ -372,12 +384,16 @@ final class WorkerLoop implements Runnable {
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            disown(partitions);
             pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
             offsets.revoke(partitions);
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            java.util.Set<TopicPartition> now = new java.util.HashSet<>(owned);
+            now.addAll(partitions);
+            owned = java.util.Set.copyOf(now);
             if (paused) {
                 consumer.pause(partitions);
             }
