@@ -120,6 +120,8 @@ public final class GateBenchmark {
                     System.out.printf(Locale.ROOT, "(b) gate, same records, limits far above the load: %.0f records/s (timed likewise)"
                             + " (b/a = %.2f), %.3f Redis calls per released task%n",
                             gateRate, gateRate / pipeRate, (double) calls / total);
+                    System.out.printf(Locale.ROOT, "    %.3f event records written per released task (one released event per"
+                            + " queue and transaction)%n", (double) eventRecords(admin) / total);
                     System.out.println("    gate process heap after (b), 1000 queues held: " + heap(gate));
 
                     QueueName fast = QueueName.generate();
@@ -210,6 +212,21 @@ public final class GateBenchmark {
             }
             return (copied - timedFrom) * 1e9 / (last - first);
         }
+    }
+
+    /** Records on the events topic so far (end offsets; its transaction markers included, one per transaction). */
+    private long eventRecords(Admin admin) throws Exception {
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> ends = new HashMap<>();
+        for (var partition : admin.describeTopics(List.of(topics.events())).allTopicNames().get().get(topics.events())
+                .partitions()) {
+            ends.put(new org.apache.kafka.common.TopicPartition(topics.events(), partition.partition()),
+                    org.apache.kafka.clients.admin.OffsetSpec.latest());
+        }
+        long total = 0;
+        for (var result : admin.listOffsets(ends).all().get().values()) {
+            total += result.offset();
+        }
+        return total;
     }
 
     private Process startGate() throws IOException {
