@@ -229,4 +229,32 @@ class QueueApiIT implements TestPropertyProvider {
                 .satisfies(q -> assertThat(q.get("stats")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
                         .containsEntry("waiting", 3));
     }
+
+    @Test
+    void releasesPerSecondComeFromTheStatisticsNextToTheLimit() {
+        String name = (String) post(Map.of("rateLimit", "3/2s")).body().get("name");
+        dev.sluice.core.QueueName queue = dev.sluice.core.QueueName.of(name);
+        long second = java.time.Instant.now().getEpochSecond();
+        try (redis.clients.jedis.RedisClient jedis = redis.clients.jedis.RedisClient.create(SharedServers.redisUri())) {
+            new dev.sluice.ingest.RedisStatsSink(jedis, new dev.sluice.core.RedisKeys(prefix))
+                    .releasedInSecond(queue, (second - 2) * 1000, 2);
+        }
+
+        Map<String, Object> releases = client.toBlocking().retrieve(
+                HttpRequest.GET("/queues/" + name + "/releases?seconds=10"), Argument.mapOf(String.class, Object.class));
+
+        assertThat(releases).containsEntry("rateLimit", "3/2s").containsEntry("limitPerSecond", 1.5);
+        @SuppressWarnings("unchecked")
+        List<Integer> counts = (List<Integer>) releases.get("counts");
+        assertThat(counts).hasSize(10);
+        long from = ((Number) releases.get("fromSecond")).longValue();
+        assertThat(counts.get((int) (second - 2 - from))).isEqualTo(2);
+        assertThat(counts.stream().mapToInt(Integer::intValue).sum()).isEqualTo(2);
+        assertThatThrownBy(() -> client.toBlocking().retrieve(HttpRequest.GET("/queues/" + name + "/releases?seconds=301")))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat((String) problem(e).get("detail")).contains("between 1 and 300"));
+        assertThatThrownBy(() -> client.toBlocking().retrieve(HttpRequest.GET("/queues/nope-" + name + "/releases")))
+                .isInstanceOfSatisfying(HttpClientResponseException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(404));
+    }
 }
