@@ -104,8 +104,8 @@ public final class GateBenchmark {
 
             String pipeOut = prefix + ".pipe-out";
             admin.createTopics(List.of(new NewTopic(pipeOut, 8, (short) 1))).all().get(60, TimeUnit.SECONDS);
-            double pipeRate = rawPipe(queues, pipeOut, total);
-            System.out.printf(Locale.ROOT, "(a) raw transactional pipe, %d records over %d topics: %.0f records/s"
+            double pipeRate = rawPipe(pipeOut, total);
+            System.out.printf(Locale.ROOT, "(a) raw transactional pipe (own process), %d records over %d topics: %.0f records/s"
                     + " (timed after the first %d)%n", total, QUEUES, pipeRate, WARM_UP);
 
             long callsBefore = evalshaCalls(redis);
@@ -162,56 +162,25 @@ public final class GateBenchmark {
         }
     }
 
-    /** (a): read committed, copy in one transaction per poll with the consumed offsets. */
-    private double rawPipe(List<QueueName> queues, String out, int total) {
-        Map<String, Object> consumerProps = new HashMap<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, prefix + "-pipe",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000,
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100));
-        Map<String, Object> producerProps = Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "-pipe",
-                ProducerConfig.LINGER_MS_CONFIG, 5,
-                ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024,
-                ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 5);
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps,
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps,
-                     new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.initTransactions();
-            consumer.subscribe(queues.stream().map(topics::queue).toList());
-            int copied = 0;
-            int timedFrom = 0;
-            long first = 0;
-            long last = 0;
-            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-            while (copied < total && System.nanoTime() < deadline) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
-                if (records.isEmpty()) {
-                    continue;
-                }
-                producer.beginTransaction();
-                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    producer.send(new ProducerRecord<>(out, null, record.key(), record.value(), record.headers()));
-                    offsets.put(new TopicPartition(record.topic(), record.partition()),
-                            new OffsetAndMetadata(record.offset() + 1));
-                }
-                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-                producer.commitTransaction();
-                copied += records.count();
-                if (first == 0 && copied >= WARM_UP) {
-                    first = System.nanoTime();
-                    timedFrom = copied;
-                }
-                last = System.nanoTime();
-            }
-            return (copied - timedFrom) * 1e9 / (last - first);
+    /**
+     * (a), in a process of its own like the gate, so both share the machine with the broker alike:
+     * {@link RawPipe} reads committed and copies in one transaction per poll with the consumed offsets.
+     */
+    private double rawPipe(String out, int total) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), RawPipe.class.getName(),
+                bootstrap, prefix, Pattern.quote(topics.prefix() + ".q.") + ".*", out, String.valueOf(total),
+                String.valueOf(WARM_UP)));
+        Process pipe = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(pipe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!pipe.waitFor(6, TimeUnit.MINUTES) || pipe.exitValue() != 0) {
+            throw new IllegalStateException("the raw pipe failed: " + output);
         }
+        Matcher rate = Pattern.compile("(?m)^records/s ([0-9.]+)$").matcher(output);
+        if (!rate.find()) {
+            throw new IllegalStateException("the raw pipe printed no rate: " + output);
+        }
+        return Double.parseDouble(rate.group(1));
     }
 
     /** Records on the events topic so far (end offsets; its transaction markers included, one per transaction). */
