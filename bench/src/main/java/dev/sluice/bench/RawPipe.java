@@ -1,10 +1,14 @@
 package dev.sluice.bench;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -23,7 +27,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * uses. Run as its own process, as the gate is. Prints {@code records/s <rate>}, timed after the
  * warm-up.
  *
- * <p>Arguments: bootstrap servers, group and transactional id prefix, topic pattern, output topic,
+ * <p>Arguments: bootstrap servers, group and transactional id prefix, a file listing the topics, output topic,
  * records to copy, warm-up records.
  */
 public final class RawPipe {
@@ -34,7 +38,12 @@ public final class RawPipe {
     public static void main(String[] args) {
         String bootstrap = args[0];
         String prefix = args[1];
-        Pattern topics = Pattern.compile(args[2]);
+        List<String> topics;
+        try {
+            topics = Files.readAllLines(Path.of(args[2]));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         String out = args[3];
         int total = Integer.parseInt(args[4]);
         int warmUp = Integer.parseInt(args[5]);
