@@ -24,7 +24,7 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
 
     public static final String DEFAULT_KAFKA = "localhost:9092";
     public static final String DEFAULT_REDIS = "redis://localhost:6379";
-    public static final Duration DEFAULT_BUCKET_HORIZON = Duration.ofMillis(50);
+    public static final Duration DEFAULT_BUCKET_HORIZON = Duration.ofMillis(100);
     private static final Duration MAX_BUCKET_HORIZON = Duration.ofSeconds(1);
 
     public SluiceConfig {

@@ -17,7 +17,7 @@ class SluiceConfigTest {
         assertThat(config.redisUri()).hasToString("redis://localhost:6379");
         assertThat(config.topics().tasks()).isEqualTo("sluice.tasks");
         assertThat(config.keys().index()).isEqualTo("sluice:queues");
-        assertThat(config.bucketHorizon()).isEqualTo(Duration.ofMillis(50));
+        assertThat(config.bucketHorizon()).isEqualTo(Duration.ofMillis(100));
     }
 
     @Test
