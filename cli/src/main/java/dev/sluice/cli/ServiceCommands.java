@@ -15,51 +15,49 @@ final class ServiceCommands {
     private ServiceCommands() {
     }
 
-    @Command(name = "gate", description = "Run a gate: releases each queue's tasks at its limit (env: see --help).")
-    static final class Gate implements Callable<Integer> {
+    /** A service whose own main reads its arguments (and answers {@code --help} itself). */
+    abstract static class OwnMain implements Callable<Integer> {
         @Unmatched
         String[] args = new String[0];
 
+        abstract void main(String[] args) throws Exception;
+
         @Override
         public Integer call() throws Exception {
-            dev.sluice.gate.GateMain.main(args);
+            main(args);
             return 0;
+        }
+    }
+
+    @Command(name = "gate", description = "Run a gate: releases each queue's tasks at its limit (env: see --help).")
+    static final class Gate extends OwnMain {
+        @Override
+        void main(String[] args) throws Exception {
+            dev.sluice.gate.GateMain.main(args);
         }
     }
 
     @Command(name = "worker", description = "Run a worker: runs released tasks, commits after completion (env: see --help).")
-    static final class Worker implements Callable<Integer> {
-        @Unmatched
-        String[] args = new String[0];
-
+    static final class Worker extends OwnMain {
         @Override
-        public Integer call() throws Exception {
+        void main(String[] args) throws Exception {
             dev.sluice.worker.WorkerMain.main(args);
-            return 0;
         }
     }
 
     @Command(name = "ingest", description = "Run the router: sluice.tasks to each queue's topic, or rejected (env: see --help).")
-    static final class Ingest implements Callable<Integer> {
-        @Unmatched
-        String[] args = new String[0];
-
+    static final class Ingest extends OwnMain {
         @Override
-        public Integer call() throws Exception {
+        void main(String[] args) throws Exception {
             dev.sluice.ingest.RouterMain.main(args);
-            return 0;
         }
     }
 
     @Command(name = "stats", description = "Run the statistics: counts sluice.events into Redis (env: see --help).")
-    static final class Stats implements Callable<Integer> {
-        @Unmatched
-        String[] args = new String[0];
-
+    static final class Stats extends OwnMain {
         @Override
-        public Integer call() throws Exception {
+        void main(String[] args) throws Exception {
             dev.sluice.ingest.StatsMain.main(args);
-            return 0;
         }
     }
 
