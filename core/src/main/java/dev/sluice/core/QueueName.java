@@ -2,7 +2,6 @@ package dev.sluice.core;
 
 import java.util.Objects;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * A queue's name: {@code [A-Za-z0-9_-]{1,200}}, by default {@code batch_<uuid4>}.
@@ -14,7 +13,6 @@ import java.util.regex.Pattern;
 public record QueueName(String value) implements Comparable<QueueName> {
 
     public static final int MAX_LENGTH = 200;
-    private static final Pattern VALID = Pattern.compile("[A-Za-z0-9_-]{1," + MAX_LENGTH + "}");
 
     public QueueName {
         Objects.requireNonNull(value, "queue name");
@@ -25,7 +23,8 @@ public record QueueName(String value) implements Comparable<QueueName> {
             throw new IllegalArgumentException("the queue name is " + value.length()
                     + " characters long; at most " + MAX_LENGTH + " are allowed");
         }
-        if (!VALID.matcher(value).matches()) {
+        // a loop, not a regular expression: the gate and the worker check a name per record
+        if (!allValid(value)) {
             throw new IllegalArgumentException("invalid queue name \"" + value + "\": character "
                     + describe(firstInvalid(value)) + " is not allowed; use only letters, digits, '_' and '-'");
         }
@@ -39,6 +38,19 @@ public record QueueName(String value) implements Comparable<QueueName> {
     /** A new name {@code batch_<uuid4>}, as the original system made them. */
     public static QueueName generate() {
         return new QueueName("batch_" + UUID.randomUUID());
+    }
+
+    private static boolean allValid(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            if (!valid(value.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean valid(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     }
 
     private static int firstInvalid(String value) {
