@@ -32,7 +32,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class WorkerBenchmark {
 
-    private static final int RECORDS = 100_000;
+    /** {@code -Dworker.records=N} for a longer run (profiling). */
+    private static final int RECORDS = Integer.getInteger("worker.records", 100_000);
     private static final int WARM_UP = 20_000;
 
     private WorkerBenchmark() {
@@ -63,7 +64,7 @@ public final class WorkerBenchmark {
         double plain = plainConsumer(sluice, prefix);
         System.out.printf(Locale.ROOT, "(a) plain consumer, auto-commit: %.0f records/s%n", plain);
 
-        for (int concurrency : new int[] {8, 32, 256}) {
+        for (int concurrency : concurrencies()) {
             AtomicLong done = new AtomicLong();
             TaskHandler noop = new TaskHandler() {
                 @Override
@@ -91,6 +92,12 @@ public final class WorkerBenchmark {
             resetWorkerGroup(sluice, prefix);
         }
         System.exit(0);
+    }
+
+    /** {@code -Dworker.concurrency=8,32} runs only those cases. */
+    private static int[] concurrencies() {
+        return java.util.Arrays.stream(System.getProperty("worker.concurrency", "8,32,256").split(","))
+                .map(String::strip).mapToInt(Integer::parseInt).toArray();
     }
 
     private static void resetWorkerGroup(SluiceConfig sluice, String prefix) throws Exception {

@@ -35,7 +35,7 @@ public final class Worker implements AutoCloseable {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
-    private final ExecutorService handlerThreads;
+    private final HandlerThreads handlerThreads;
     private final ExecutorService finisherThreads;
     private final WorkerLoop loop;
     private final java.util.concurrent.ScheduledExecutorService watchdog;
@@ -62,9 +62,7 @@ public final class Worker implements AutoCloseable {
                 new ByteArrayDeserializer());
         this.producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(),
                 new ByteArraySerializer());
-        // handlers may block or ignore interrupts: a thread per running task, never more than the slots
-        // (plus those a timed-out handler still holds)
-        this.handlerThreads = Executors.newCachedThreadPool(daemon("sluice-task-"));
+        this.handlerThreads = new HandlerThreads(config.concurrency(), daemon("sluice-task-"));
         this.finisherThreads = Executors.newFixedThreadPool(Math.min(config.concurrency(), 8), daemon("sluice-finish-"));
         this.events = new EventBatcher(producer, config.sluice().topics());
         this.loop = new WorkerLoop(config, consumer, handlers,

@@ -48,7 +48,7 @@ final class WorkerLoop implements Runnable {
     private final Consumer<byte[], byte[]> consumer;
     private final Map<String, TaskHandler> handlers;
     private final TaskOutcomes outcomes;
-    private final ExecutorService handlerThreads;
+    private final HandlerThreads handlerThreads;
     private final ExecutorService finisherThreads;
     private final WorkerMetrics metrics;
     private final PartitionOffsets offsets = new PartitionOffsets();
@@ -71,7 +71,7 @@ final class WorkerLoop implements Runnable {
     private long nextCommitNanos;
 
     WorkerLoop(WorkerConfig config, Consumer<byte[], byte[]> consumer, Map<String, TaskHandler> handlers,
-               TaskOutcomes outcomes, ExecutorService handlerThreads, ExecutorService finisherThreads,
+               TaskOutcomes outcomes, HandlerThreads handlerThreads, ExecutorService finisherThreads,
                WorkerMetrics metrics) {
         this.config = config;
         this.consumer = consumer;
@@ -187,8 +187,10 @@ final class WorkerLoop implements Runnable {
             } catch (Exception e) {
                 result = TaskResult.retry(e.toString());
             }
-            if (this.running.remove(running) != null) { // else the watchdog already timed it out
+            if (this.running.remove(running) != null) {
                 complete(running, result);
+            } else { // the watchdog timed it out and gave this thread a stand-in meanwhile
+                handlerThreads.standInDone();
             }
         });
     }
@@ -246,6 +248,7 @@ final class WorkerLoop implements Runnable {
         long now = System.nanoTime();
         for (Running task : running.keySet()) {
             if (now - task.startedNanos() >= limit && running.remove(task) != null) {
+                handlerThreads.standIn();
                 complete(task, TaskResult.retry("timed out after " + config.handlerTimeout().toMillis() + " ms"));
             }
         }

@@ -66,4 +66,42 @@ class OffsetTrackerTest {
         assertThatThrownBy(() -> tracker.finished(6)).hasMessageContaining("not in flight");
         assertThat(tracker.inFlight()).isEqualTo(1);
     }
+
+    @Test
+    void aFinishedOffsetCannotFinishTwice() {
+        OffsetTracker tracker = new OffsetTracker();
+        tracker.started(0);
+        tracker.started(1);
+        tracker.finished(1);
+
+        assertThatThrownBy(() -> tracker.finished(1)).hasMessageContaining("not in flight");
+        assertThat(tracker.inFlight()).isEqualTo(1);
+        assertThat(tracker.committable()).hasValue(0);
+    }
+
+    @Test
+    void agreesWithASortedSetOverLongRandomRuns() {
+        // the ring wraps and grows: compare every step with the plain definition (smallest unfinished)
+        java.util.Random random = new java.util.Random(42);
+        OffsetTracker tracker = new OffsetTracker();
+        java.util.TreeSet<Long> unfinished = new java.util.TreeSet<>();
+        java.util.List<Long> running = new java.util.ArrayList<>();
+        long offset = 0;
+        for (int step = 0; step < 100_000; step++) {
+            if (running.size() < 300 && (running.isEmpty() || random.nextInt(100) < 52)) {
+                offset += 1 + (random.nextInt(10) == 0 ? random.nextInt(5) : 0); // gaps now and then
+                tracker.started(offset);
+                unfinished.add(offset);
+                running.add(offset);
+            } else {
+                long finished = running.remove(random.nextInt(running.size()));
+                tracker.finished(finished);
+                unfinished.remove(finished);
+            }
+            long expected = unfinished.isEmpty() ? offset + 1 : unfinished.first();
+            assertThat(tracker.committable()).as("step %d", step).hasValue(expected);
+            assertThat(tracker.inFlight()).isEqualTo(unfinished.size());
+            tracker.committed(-1); // never committed here: committable always reports the position
+        }
+    }
 }

@@ -186,6 +186,33 @@ class WorkerIT {
     }
 
     @Test
+    void aHandlerStuckPastItsTimeoutDoesNotHoldBackTheNextTask() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            CountDownLatch unstick = new CountDownLatch(1);
+            Worker worker = world.start(world.config(1).withHandlerTimeout(Duration.ofMillis(300)), handler(task -> {
+                if (task.id().equals("t-0")) {
+                    // ignores interrupts and overruns its timeout until the test lets it go
+                    while (unstick.getCount() > 0) {
+                        try {
+                            unstick.await();
+                        } catch (InterruptedException ignored) {
+                            // keeps its thread, as a badly behaved handler does
+                        }
+                    }
+                }
+                return TaskResult.success();
+            }));
+            world.release(2);
+
+            // t-0 times out after 300 ms and frees the only slot; t-1 then runs on a stand-in thread
+            await().atMost(Duration.ofSeconds(5)).until(() -> worker.metrics().completed() == 1);
+            assertThat(worker.metrics().failed()).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 2);
+            unstick.countDown();
+        }
+    }
+
+    @Test
     void everyStepOfATaskIsAnEventAndStartsAndCompletionsAreCounted() throws Exception {
         try (WorkerFixture world = new WorkerFixture()) {
             world.start(world.config(4).withMaxAttempts(1), handler(task ->
