@@ -56,7 +56,8 @@ import redis.clients.jedis.RedisClient;
 public final class GateBenchmark {
 
     private static final int QUEUES = 1000;
-    private static final int PER_QUEUE = 100;
+    /** Tasks per queue in (a) and (b); {@code -Dgate.perQueue=N} to change (longer runs are steadier). */
+    private static final int PER_QUEUE = Integer.getInteger("gate.perQueue", 300);
     /** Records let through before timing starts, in (a) and (b) alike: a fresh JVM is slow at first. */
     private static final int WARM_UP = 20_000;
     private static final byte[] PAYLOAD = new byte[200];
@@ -110,12 +111,14 @@ public final class GateBenchmark {
 
             String pipeOut = prefix + ".pipe-out";
             admin.createTopics(List.of(new NewTopic(pipeOut, 8, (short) 1))).all().get(60, TimeUnit.SECONDS);
-            double pipeRate = rawPipe(queues, pipeOut, total);
+            double[] pipe = rawPipe(queues, pipeOut, total);
+            double pipeRate = pipe[0];
             System.out.printf(Locale.ROOT, "(a) raw transactional pipe (own process), %d records over %d topics: %.0f records/s"
-                    + " (timed after the first %d)%n", total, QUEUES, pipeRate, WARM_UP);
+                    + " read downstream (timed after the first %d; %.0f/s between the pipe's own commits)%n",
+                    total, QUEUES, pipeRate, WARM_UP, pipe[1]);
 
             long callsBefore = evalshaCalls(redis);
-            try (ReadyCounter ready = new ReadyCounter()) {
+            try (ReadyCounter ready = new ReadyCounter(topics.ready())) {
                 for (QueueName queue : queues) {
                     registry.create(queue, QueueSpec.of(RateLimit.parse("1000000/1s")));
                 }
@@ -126,8 +129,9 @@ public final class GateBenchmark {
                     System.out.printf(Locale.ROOT, "(b) gate, same records, limits far above the load: %.0f records/s (timed likewise)"
                             + " (b/a = %.2f), %.3f Redis calls per released task%n",
                             gateRate, gateRate / pipeRate, (double) calls / total);
-                    System.out.printf(Locale.ROOT, "    %.3f event records written per released task (one released event per"
-                            + " queue and transaction)%n", (double) eventRecords(admin) / total);
+                    System.out.printf(Locale.ROOT, "    %.3f records on the events topic per released task (released events,"
+                            + " one per queue and second, and the markers of the transactions carrying them)%n",
+                            (double) eventRecords(admin) / total);
                     System.out.println("    gate process heap after (b), 1000 queues held: " + heap(gate));
 
                     QueueName fast = QueueName.generate();
@@ -171,24 +175,33 @@ public final class GateBenchmark {
     /**
      * (a), in a process of its own like the gate, so both share the machine with the broker alike:
      * {@link RawPipe} reads committed and copies in one transaction per poll with the consumed offsets.
+     * Timed as (b) is: by a read_committed consumer in this process reading what the pipe writes, so
+     * both runs carry the same downstream reader and are measured at the same point. Also returns the
+     * rate the pipe measured itself, between its own commits.
      */
-    private double rawPipe(List<QueueName> queues, String out, int total) throws IOException, InterruptedException {
+    private double[] rawPipe(List<QueueName> queues, String out, int total) throws IOException, InterruptedException {
         // the topics by name: a pattern subscription may first see only some of 1,000 new topics
         Path topicList = Files.createTempFile("sluice-pipe-topics", ".txt");
         Files.write(topicList, queues.stream().map(topics::queue).toList());
+        Path log = Files.createTempFile("sluice-pipe", ".log");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), RawPipe.class.getName(),
                 bootstrap, prefix, topicList.toString(), out, String.valueOf(total), String.valueOf(WARM_UP)));
-        Process pipe = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(pipe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!pipe.waitFor(6, TimeUnit.MINUTES) || pipe.exitValue() != 0) {
-            throw new IllegalStateException("the raw pipe failed: " + output);
+        double seen;
+        Process pipe;
+        try (ReadyCounter reader = new ReadyCounter(out)) {
+            pipe = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            seen = reader.throughput(total, Duration.ofMinutes(5));
         }
+        if (!pipe.waitFor(6, TimeUnit.MINUTES) || pipe.exitValue() != 0) {
+            throw new IllegalStateException("the raw pipe failed: " + Files.readString(log));
+        }
+        String output = Files.readString(log);
         Matcher rate = Pattern.compile("(?m)^records/s ([0-9.]+)$").matcher(output);
         if (!rate.find()) {
             throw new IllegalStateException("the raw pipe printed no rate: " + output);
         }
-        return Double.parseDouble(rate.group(1));
+        return new double[] {seen, Double.parseDouble(rate.group(1))};
     }
 
     /** Records on the events topic so far (end offsets; its transaction markers included, one per transaction). */
@@ -288,18 +301,18 @@ public final class GateBenchmark {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }
 
-    /** Reads the ready topic (read_committed) and keeps, per record, its timestamp and arrival time. */
+    /** Reads a topic (read_committed) from its end and keeps, per record, its timestamp and arrival time. */
     private final class ReadyCounter implements AutoCloseable {
         private final KafkaConsumer<byte[], byte[]> consumer;
         private final Map<String, List<long[]>> byQueue = new HashMap<>();
         private int count;
 
-        ReadyCounter() {
+        ReadyCounter(String topic) {
             consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                     ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
                     new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            List<TopicPartition> partitions = consumer.partitionsFor(topics.ready()).stream()
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);

@@ -50,6 +50,17 @@ final class Forwarder {
     private final Topics topics;
     /** The queue's current max attempts, or null when the gate does not know the queue. */
     private final java.util.function.Function<QueueName, Integer> maxAttempts;
+    /**
+     * Releases of committed transactions whose {@code released} events are not published yet. Events
+     * ride in a transaction at most every {@link #EVENTS_INTERVAL_NANOS}, not in each: every transaction
+     * carrying events also writes to and marks the events topic's partitions, which cost the gate a
+     * sixth of its throughput with 1,000 queues. Published when next due with the next transaction (or
+     * one of their own), and on a graceful stop; lost if the gate dies first (the tasks are not: only the
+     * {@code released} statistics undercount). Loop thread only.
+     */
+    private ReleaseTally unpublished = new ReleaseTally();
+    private long nextEventsNanos;
+    static final long EVENTS_INTERVAL_NANOS = 250_000_000L;
     /** Records refused by Kafka, by partition and offset; they are dead-lettered when next forwarded. */
     private final Map<TopicPartition, Map<Long, String>> poison = new HashMap<>();
 
@@ -60,8 +71,21 @@ final class Forwarder {
         this.maxAttempts = maxAttempts;
     }
 
+    /** A transaction whose records and offsets are sent and not yet committed. */
+    static final class Open {
+        private final List<Sent> sent = new ArrayList<>();
+        /** The releases this transaction forwards. */
+        private final ReleaseTally released = new ReleaseTally();
+        /** Releases of earlier transactions whose events this one carries, or null. */
+        private ReleaseTally events;
+
+        int records() {
+            return sent.size();
+        }
+    }
+
     /**
-     * Forwards and commits.
+     * Forwards and commits, in the calling thread.
      *
      * @param openOnly for crash tests: send everything, then leave the transaction open
      * @return how many records were forwarded, or -1 when the transaction failed and was aborted (the
@@ -69,37 +93,130 @@ final class Forwarder {
      * @throws ProducerFencedException when another gate with this instance id took over
      */
     int forward(Map<Lane, List<Lane.Grant>> due, ConsumerGroupMetadata group, boolean openOnly) {
+        Open open = send(due, group);
+        if (open == null) {
+            return -1;
+        }
+        if (openOnly) {
+            return open.records();
+        }
+        int forwarded = commit(open);
+        settled(open, forwarded >= 0);
+        return forwarded;
+    }
+
+    /**
+     * Begins a transaction and sends the records, their released events and the consumed offsets;
+     * {@link #commit} finishes it, from any thread (the producer is thread-safe).
+     *
+     * @return the open transaction, or null when sending failed and the transaction was aborted (the
+     *     caller rewinds those queues; their tokens are spent)
+     * @throws ProducerFencedException when another gate with this instance id took over
+     */
+    Open send(Map<Lane, List<Lane.Grant>> due, ConsumerGroupMetadata group) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        List<Sent> sent = new ArrayList<>();
+        Open open = new Open();
         try {
             producer.beginTransaction();
             for (Map.Entry<Lane, List<Lane.Grant>> entry : due.entrySet()) {
-                ReleaseCounter released = new ReleaseCounter(entry.getKey().queue());
+                QueueName queue = entry.getKey().queue();
                 for (Lane.Grant grant : entry.getValue()) {
-                    Sent one = send(entry.getKey().queue(), grant);
-                    sent.add(one);
+                    Sent one = send(queue, grant);
+                    open.sent.add(one);
                     if (one.future() != null) {
-                        released.add(grant.slotMicros() / 1_000);
+                        open.released.add(queue, grant.slotMicros() / 1_000);
                     }
                 }
-                released.publish();
                 long last = entry.getValue().get(entry.getValue().size() - 1).record().offset();
                 offsets.put(entry.getKey().partition(), new OffsetAndMetadata(last + 1));
             }
-            producer.sendOffsetsToTransaction(offsets, group);
-            if (openOnly) {
-                return sent.size();
+            if (eventsDue(System.nanoTime())) {
+                carryEvents(open);
             }
-            producer.commitTransaction();
-            return sent.size();
+            producer.sendOffsetsToTransaction(offsets, group);
+            return open;
         } catch (ProducerFencedException e) {
             throw e;
         } catch (KafkaException e) {
-            LOG.warn("Forwarding {} records failed; their queues are rewound and retried: {}", sent.size(), e.toString());
-            rememberRefused(sent);
-            abort();
+            failed(open, e);
+            return null;
+        }
+    }
+
+    /**
+     * Begins a transaction carrying only the {@code released} events of committed transactions, for
+     * when no records are forwarded while they are due.
+     *
+     * @return the open transaction, or null when sending failed and was aborted (the events are kept)
+     */
+    Open sendEvents() {
+        Open open = new Open();
+        try {
+            producer.beginTransaction();
+            carryEvents(open);
+            return open;
+        } catch (ProducerFencedException e) {
+            throw e;
+        } catch (KafkaException e) {
+            failed(open, e);
+            return null;
+        }
+    }
+
+    /** Whether released events wait and their time to be published has come. */
+    boolean eventsDue(long nowNanos) {
+        return !unpublished.isEmpty() && nowNanos >= nextEventsNanos;
+    }
+
+    /** When the released events waiting are due, if any wait. */
+    java.util.OptionalLong eventsDueAtNanos() {
+        return unpublished.isEmpty() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(nextEventsNanos);
+    }
+
+    private void carryEvents(Open open) {
+        open.events = unpublished;
+        unpublished = new ReleaseTally();
+        nextEventsNanos = System.nanoTime() + EVENTS_INTERVAL_NANOS;
+        for (TaskEvent event : open.events.events()) {
+            publish(QueueName.of(event.queue()), event);
+        }
+    }
+
+    /**
+     * Called on the loop thread once the commit of {@code open} is known: the releases of a committed
+     * transaction wait for their events; the events an aborted one carried wait again.
+     */
+    void settled(Open open, boolean committed) {
+        if (committed) {
+            unpublished.addAll(open.released);
+        } else if (open.events != null) {
+            unpublished.addAll(open.events);
+        }
+    }
+
+    /**
+     * Commits a transaction {@link #send} opened.
+     *
+     * @return how many records were forwarded, or -1 when the commit failed and the transaction was aborted
+     * @throws ProducerFencedException when another gate with this instance id took over
+     */
+    int commit(Open open) {
+        try {
+            producer.commitTransaction();
+            return open.records();
+        } catch (ProducerFencedException e) {
+            throw e;
+        } catch (KafkaException e) {
+            failed(open, e);
             return -1;
         }
+    }
+
+    /** Runs on the thread that found the failure; the loop thread settles the events after. */
+    private void failed(Open open, KafkaException e) {
+        LOG.warn("Forwarding {} records failed; their queues are rewound and retried: {}", open.sent.size(), e.toString());
+        rememberRefused(open.sent);
+        abort();
     }
 
     /**
@@ -167,38 +284,6 @@ final class Forwarder {
 
     private void publish(QueueName queue, TaskEvent event) {
         producer.send(new ProducerRecord<>(topics.events(), null, event.at(), utf8(queue.value()), event.toJson()));
-    }
-
-    /**
-     * Counts one queue's releases in one transaction by calendar second and publishes one
-     * {@code released} event per second, so that a queue releasing 20,000 tasks a second adds a few
-     * events a second to {@code sluice.events}, not 20,000. Releases arrive in slot order.
-     */
-    private final class ReleaseCounter {
-        private final QueueName queue;
-        private long second = Long.MIN_VALUE;
-        private long first;
-        private int count;
-
-        ReleaseCounter(QueueName queue) {
-            this.queue = queue;
-        }
-
-        void add(long releasedAtMillis) {
-            if (releasedAtMillis / 1000 != second) {
-                publish();
-                second = releasedAtMillis / 1000;
-                first = releasedAtMillis;
-            }
-            count++;
-        }
-
-        void publish() {
-            if (count > 0) {
-                Forwarder.this.publish(queue, TaskEvent.released(queue, count, first));
-                count = 0;
-            }
-        }
     }
 
     /** Finds the sends Kafka refused for the record itself, so that the retry dead-letters them. */

@@ -61,6 +61,16 @@ final class GateLoop implements Runnable {
     private final ClockSync clock = new ClockSync();
     private final LocalBuckets localBuckets = new LocalBuckets();
     private final Forwarder forwarder;
+    /** Commits each transaction while the loop goes on; one at a time. */
+    private final java.util.concurrent.ExecutorService committer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "sluice-gate-commit");
+        thread.setDaemon(true);
+        return thread;
+    });
+    /** The transaction being committed, what it sent and the grants it forwards, or null (loop thread only). */
+    private java.util.concurrent.Future<Integer> committing;
+    private Forwarder.Open committingOpen;
+    private Map<Lane, List<Lane.Grant>> committingDue;
     private final Map<TopicPartition, Lane> lanes = new HashMap<>();
     private static final long MARKER_COMMIT_INTERVAL_NANOS = 1_000_000_000L;
     private long nextMarkerCommitNanos;
@@ -115,20 +125,28 @@ final class GateLoop implements Runnable {
 
     @Override
     public void run() {
-        producer.initTransactions();
-        resync();
-        while (running.get()) {
-            try {
-                step();
-            } catch (WakeupException woken) {
-                // a change or a stop: the next step looks
-            } catch (ProducerFencedException fenced) {
-                LOG.error("Another gate with this instance id took over; stopping: {}", fenced.getMessage());
-                return;
+        try {
+            producer.initTransactions();
+            resync();
+            while (running.get()) {
+                try {
+                    step();
+                } catch (WakeupException woken) {
+                    // a change or a stop: the next step looks
+                } catch (ProducerFencedException fenced) {
+                    LOG.error("Another gate with this instance id took over; stopping: {}", fenced.getMessage());
+                    return;
+                }
             }
-        }
-        if (!halted) {
-            LOG.info("Gate stopping: {} records held are left for the next owner of their partitions", held());
+            if (!halted) {
+                settleCommit(); // the transaction in flight completes before the producer closes
+                publishRemainingEvents();
+                LOG.info("Gate stopping: {} records held are left for the next owner of their partitions", held());
+            }
+        } catch (ProducerFencedException fenced) {
+            LOG.error("Another gate with this instance id took over while stopping: {}", fenced.getMessage());
+        } finally {
+            committer.shutdown();
         }
     }
 
@@ -150,15 +168,21 @@ final class GateLoop implements Runnable {
         long callsBefore = metrics.bucketCalls();
         long releasedBefore = metrics.released();
         acquireTokens(busyFrom);
+        long acquired = System.nanoTime();
+        if (committing != null && committing.isDone()) {
+            settleCommit(); // at once, not at the next forward: its releases' events wait for this
+        }
         forwardDue();
+        publishDueEvents();
         commitPastMarkers();
         pauseOrResume();
         long busy = System.nanoTime() - busyFrom;
         busyNanos = 0.8 * busyNanos + 0.2 * busy;
         if (LOG.isDebugEnabled() && polled.count() + metrics.released() - releasedBefore > 0) {
-            LOG.debug("step: polled {} records in {} ms (timeout {} ms); {} bucket calls and {} released in {} ms",
+            LOG.debug("step: polled {} records in {} ms (timeout {} ms); {} bucket calls in {} ms; {} released in {} ms",
                     polled.count(), (busyFrom - started) / 1_000_000, timeout / 1_000_000,
-                    metrics.bucketCalls() - callsBefore, metrics.released() - releasedBefore, busy / 1_000_000);
+                    metrics.bucketCalls() - callsBefore, (acquired - busyFrom) / 1_000_000,
+                    metrics.released() - releasedBefore, (busyFrom + busy - acquired) / 1_000_000);
         }
     }
 
@@ -277,6 +301,14 @@ final class GateLoop implements Runnable {
         } else if (lanes.values().stream().anyMatch(l -> l.waitingForTokens() > 0)) {
             until = now;
         }
+        if (committing != null) {
+            // its releases' events wait for it to be settled
+            until = Math.min(until, now + Forwarder.EVENTS_INTERVAL_NANOS);
+        }
+        OptionalLong events = forwarder.eventsDueAtNanos();
+        if (events.isPresent()) {
+            until = Math.min(until, events.getAsLong());
+        }
         return Math.max(0, until - now);
     }
 
@@ -357,6 +389,11 @@ final class GateLoop implements Runnable {
         lane.onAcquired(acquisition, clock, now, horizonNanos);
     }
 
+    /**
+     * Sends the records whose slots have come in one transaction and hands its commit to the committer
+     * thread: while Kafka completes it, the loop polls the next records and asks Redis for their tokens.
+     * A transaction begins only after the previous one is settled.
+     */
     private void forwardDue() {
         if (!clock.known()) {
             return;
@@ -372,15 +409,100 @@ final class GateLoop implements Runnable {
         if (due.isEmpty()) {
             return;
         }
-        int forwarded = forwarder.forward(due, consumer.groupMetadata(), halted);
+        if (halted) {
+            // crash tests: a commit under way goes on or not; what is due now is sent and left uncommitted
+            if (committing == null && forwarder.forward(due, consumer.groupMetadata(), true) < 0) {
+                rewind(due);
+            }
+            return;
+        }
+        settleCommit();
+        Forwarder.Open open = forwarder.send(due, consumer.groupMetadata());
+        if (open == null) {
+            rewind(due);
+            return;
+        }
+        commitInBackground(open, due);
+    }
+
+    private void commitInBackground(Forwarder.Open open, Map<Lane, List<Lane.Grant>> due) {
+        committingOpen = open;
+        committingDue = due;
+        committing = committer.submit(() -> forwarder.commit(open));
+    }
+
+    /** Released events due while nothing was forwarded go out in a transaction of their own. */
+    private void publishDueEvents() {
+        if (halted || !forwarder.eventsDue(System.nanoTime())) {
+            return;
+        }
+        settleCommit();
+        if (forwarder.eventsDue(System.nanoTime())) {
+            Forwarder.Open open = forwarder.sendEvents();
+            if (open != null) {
+                commitInBackground(open, Map.of());
+            }
+        }
+    }
+
+    /** On a graceful stop: the released events not yet published, in a last transaction. */
+    private void publishRemainingEvents() {
+        if (forwarder.eventsDueAtNanos().isEmpty()) {
+            return;
+        }
+        Forwarder.Open open = forwarder.sendEvents();
+        if (open != null) {
+            forwarder.settled(open, forwarder.commit(open) >= 0);
+        }
+    }
+
+    /**
+     * Waits for the transaction being committed, if any: counts its records released and their offsets
+     * committed, or rewinds their queues when it was aborted.
+     *
+     * @throws ProducerFencedException when another gate with this instance id took over
+     */
+    private void settleCommit() {
+        if (committing == null) {
+            return;
+        }
+        int forwarded;
+        try {
+            forwarded = committing.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new org.apache.kafka.common.errors.InterruptException(e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof ProducerFencedException fenced) {
+                throw fenced;
+            }
+            throw new IllegalStateException("committing a transaction failed unexpectedly", e.getCause());
+        }
+        Map<Lane, List<Lane.Grant>> due = committingDue;
+        forwarder.settled(committingOpen, forwarded >= 0);
+        committing = null;
+        committingOpen = null;
+        committingDue = null;
         if (forwarded >= 0) {
             metrics.released(forwarded);
             due.forEach((lane, grants) -> lane.committedUpTo(grants.get(grants.size() - 1).record().offset() + 1));
-            return;
+        } else {
+            rewind(due);
         }
+    }
+
+    /**
+     * The transaction of these records was aborted: their queues fetch again from the first of them
+     * (records held since are dropped too; every token they had is lost, never reused).
+     */
+    private void rewind(Map<Lane, List<Lane.Grant>> due) {
         for (Map.Entry<Lane, List<Lane.Grant>> entry : due.entrySet()) {
-            entry.getKey().rewind();
-            consumer.seek(entry.getKey().partition(), entry.getValue().get(0).record().offset());
+            Lane lane = entry.getKey();
+            if (lanes.get(lane.partition()) != lane) {
+                continue; // no longer this gate's: the next owner starts from the committed offset
+            }
+            lane.rewind();
+            consumer.seek(lane.partition(), entry.getValue().get(0).record().offset());
         }
     }
 
@@ -397,6 +519,7 @@ final class GateLoop implements Runnable {
             return;
         }
         nextMarkerCommitNanos = now + MARKER_COMMIT_INTERVAL_NANOS;
+        settleCommit(); // its own transaction comes after the one being committed, and sees its offsets
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Map<Lane, Long> positions = new HashMap<>();
         for (Lane lane : lanes.values()) {
@@ -470,12 +593,27 @@ final class GateLoop implements Runnable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // the next owner must find the offsets of the transaction being committed
+            settleCommitWhileRebalancing();
             drop(partitions);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            settleCommitWhileRebalancing();
             drop(partitions);
+        }
+
+        private void settleCommitWhileRebalancing() {
+            try {
+                settleCommit();
+            } catch (ProducerFencedException fenced) {
+                LOG.error("Another gate with this instance id took over; stopping: {}", fenced.getMessage());
+                running.set(false);
+                committing = null;
+                committingOpen = null;
+                committingDue = null;
+            }
         }
 
         @Override
