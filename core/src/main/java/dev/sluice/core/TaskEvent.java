@@ -13,8 +13,8 @@ import java.util.Objects;
  * <p>The value is JSON: {@code {"type":"completed","queue":"q","id":"…","attempt":0,"at":1700000000000,
  * "count":1}} with an optional {@code "detail"} (the error of a failure, for instance).
  *
- * <p>One event may stand for several tasks: the gate writes one {@code released} event per queue, per
- * transaction and per calendar second, with {@code count} the tasks it released then, {@code at} the
+ * <p>One event may stand for several tasks: the gate writes {@code released} events per queue and
+ * calendar second, every 250 ms (a second may take more than one), with {@code count} the tasks it released then, {@code at} the
  * first of their release times and no {@code id}. Counting by the sum of {@code count} gives exact
  * totals and exact per-second figures; each task's own release time is its record's timestamp on the
  * ready topic. A missing {@code count} reads as 1.
