@@ -32,8 +32,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class WorkerBenchmark {
 
-    /** {@code -Dworker.records=N} for a longer run (profiling). */
-    private static final int RECORDS = Integer.getInteger("worker.records", 100_000);
+    /** {@code -Dworker.records=N} to change it (a longer run for profiling). */
+    private static final int RECORDS = Integer.getInteger("worker.records", 300_000);
     private static final int WARM_UP = 20_000;
 
     private WorkerBenchmark() {

@@ -69,6 +69,8 @@ final class WorkerLoop implements Runnable {
      */
     private java.util.Set<TopicPartition> owned = java.util.Set.of();
     private long nextCommitNanos;
+    /** While every slot is busy, the next time to poll for the group's sake (rebalances). */
+    private long nextGroupPollNanos;
 
     WorkerLoop(WorkerConfig config, Consumer<byte[], byte[]> consumer, Map<String, TaskHandler> handlers,
                TaskOutcomes outcomes, HandlerThreads handlerThreads, ExecutorService finisherThreads,
@@ -119,13 +121,19 @@ final class WorkerLoop implements Runnable {
         int free = config.concurrency() - inFlight;
         setPaused(free == 0 || !pending.isEmpty());
         if (free == 0) {
-            // every slot is busy: wait for a task to finish rather than for records we would not take;
-            // poll(0) keeps the group informed and runs rebalances
+            // every slot is busy: wait for a task to finish rather than for records we would not take
             awaitCompletion();
-            consumer.poll(Duration.ZERO);
+            long now = System.nanoTime();
+            if (now >= nextGroupPollNanos) {
+                // poll(0), every partition paused, fetches nothing but runs rebalances; not after each
+                // completion: with fast handlers that doubled the polls (one per round of slots)
+                consumer.poll(Duration.ZERO);
+                nextGroupPollNanos = now + POLL.toNanos();
+            }
             return;
         }
         ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+        nextGroupPollNanos = System.nanoTime() + POLL.toNanos();
         if (halted || records.isEmpty()) {
             return;
         }
