@@ -85,6 +85,14 @@ final class WorkerFixture implements AutoCloseable {
         producer.flush();
     }
 
+    /** Writes a record that is no task (no {@code sluice-queue} header) to the ready topic. */
+    void releaseWithoutQueue(String id) throws Exception {
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topics.ready(), 0, null, utf8(id), utf8("{}"));
+        record.headers().add(TaskHeaders.ID, utf8(id));
+        producer.send(record);
+        producer.flush();
+    }
+
     /** The worker group's committed position on the ready topic, -1 if none. */
     long committed() throws Exception {
         Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(

@@ -213,6 +213,27 @@ class WorkerIT {
     }
 
     @Test
+    void aRecordThatIsNoTaskGoesToTheDeadLettersAndTheTasksAfterItRun() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            AtomicInteger ran = new AtomicInteger();
+            world.start(world.config(4), handler(task -> {
+                ran.incrementAndGet();
+                return TaskResult.success();
+            }));
+            world.releaseWithoutQueue("not-a-task");
+            world.release(2);
+
+            List<ConsumerRecord<byte[], byte[]>> dead = world.read(world.topics.dead(), 1, Duration.ofSeconds(20));
+
+            assertThat(dead).hasSize(1);
+            assertThat(header(dead.get(0), TaskHeaders.ID)).isEqualTo("not-a-task");
+            assertThat(header(dead.get(0), TaskOutcomes.ERROR_HEADER)).startsWith("malformed task: no sluice-queue header");
+            await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 3);
+            assertThat(ran.get()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void everyStepOfATaskIsAnEventAndStartsAndCompletionsAreCounted() throws Exception {
         try (WorkerFixture world = new WorkerFixture()) {
             world.start(world.config(4).withMaxAttempts(1), handler(task ->
