@@ -121,8 +121,9 @@ final class Forwarder {
             producer.beginTransaction();
             for (Map.Entry<Lane, List<Lane.Grant>> entry : due.entrySet()) {
                 QueueName queue = entry.getKey().queue();
+                TopicPartition source = entry.getKey().partition();
                 for (Lane.Grant grant : entry.getValue()) {
-                    Sent one = send(queue, grant);
+                    Sent one = send(queue, source, grant);
                     open.sent.add(one);
                     if (one.future() != null) {
                         open.released.add(queue, grant.slotMicros() / 1_000);
@@ -242,21 +243,18 @@ final class Forwarder {
         }
     }
 
-    private Sent send(QueueName queue, Lane.Grant grant) {
+    private Sent send(QueueName queue, TopicPartition source, Lane.Grant grant) {
         ConsumerRecord<byte[], byte[]> record = grant.record();
-        TopicPartition source = new TopicPartition(record.topic(), record.partition());
         long releasedAt = grant.slotMicros() / 1_000;
         Headers headers = new RecordHeaders(record.headers().toArray());
-        String id = header(headers, TaskHeaders.ID);
-        if (id == null) {
-            id = UUID.randomUUID().toString();
-            headers.add(TaskHeaders.ID, utf8(id));
+        // presence only: the values are read on the dead-letter path alone (a string per header per task)
+        if (headers.lastHeader(TaskHeaders.ID) == null) {
+            headers.add(TaskHeaders.ID, utf8(UUID.randomUUID().toString()));
         }
-        if (header(headers, TaskHeaders.QUEUE) == null) {
+        if (headers.lastHeader(TaskHeaders.QUEUE) == null) {
             headers.add(TaskHeaders.QUEUE, utf8(queue.value()));
         }
-        int attempt = parseAttempt(header(headers, TaskHeaders.ATTEMPT));
-        String refusal = poison.getOrDefault(source, Map.of()).get(record.offset());
+        String refusal = poison.isEmpty() ? null : poison.getOrDefault(source, Map.of()).get(record.offset());
         if (refusal == null) {
             headers.remove(TaskHeaders.RELEASED_AT);
             headers.add(TaskHeaders.RELEASED_AT, utf8(Long.toString(releasedAt)));
@@ -274,6 +272,11 @@ final class Forwarder {
             }
         }
         poison.getOrDefault(source, new HashMap<>()).remove(record.offset());
+        if (poison.containsKey(source) && poison.get(source).isEmpty()) {
+            poison.remove(source);
+        }
+        String id = header(headers, TaskHeaders.ID);
+        int attempt = parseAttempt(header(headers, TaskHeaders.ATTEMPT));
         headers.add(ERROR_HEADER, utf8("refused by Kafka: " + refusal));
         // the payload itself may be what Kafka refused: the dead letter keeps headers and key only
         producer.send(new ProducerRecord<>(topics.dead(), null, releasedAt, record.key(), null, headers));

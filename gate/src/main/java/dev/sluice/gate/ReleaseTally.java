@@ -17,9 +17,22 @@ final class ReleaseTally {
     /** Per queue, per second: {count, first release in milliseconds}. */
     private final Map<QueueName, TreeMap<Long, long[]>> counts = new HashMap<>();
 
+    /** The last second counted, kept at hand: a queue's releases come in runs of the same second. */
+    private QueueName lastQueue;
+    private long lastSecond;
+    private long[] last;
+
     /** One release of {@code queue} at {@code atMillis}. */
     void add(QueueName queue, long atMillis) {
-        add(queue, atMillis / 1000, 1, atMillis);
+        long second = atMillis / 1000;
+        if (last != null && queue.equals(lastQueue) && second == lastSecond) {
+            last[0]++;
+            last[1] = Math.min(last[1], atMillis);
+            return;
+        }
+        last = add(queue, second, 1, atMillis);
+        lastQueue = queue;
+        lastSecond = second;
     }
 
     /** Adds every count of {@code other} to this one. */
@@ -28,11 +41,12 @@ final class ReleaseTally {
                 add(queue, second, value[0], value[1])));
     }
 
-    private void add(QueueName queue, long second, long count, long firstMillis) {
+    private long[] add(QueueName queue, long second, long count, long firstMillis) {
         long[] value = counts.computeIfAbsent(queue, q -> new TreeMap<>()).computeIfAbsent(second,
                 s -> new long[] {0, firstMillis});
         value[0] += count;
         value[1] = Math.min(value[1], firstMillis);
+        return value;
     }
 
     boolean isEmpty() {
