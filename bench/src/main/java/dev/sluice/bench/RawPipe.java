@@ -68,17 +68,12 @@ public final class RawPipe {
             producer.initTransactions();
             consumer.subscribe(topics);
             int copied = 0;
-            long pollNanos = 0;
-            long txnNanos = 0;
-            long steps = 0;
             int timedFrom = 0;
             long first = 0;
             long last = 0;
             long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
             while (copied < total && System.nanoTime() < deadline) {
-                long t0 = System.nanoTime();
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
-                long t1 = System.nanoTime();
                 if (records.isEmpty()) {
                     continue;
                 }
@@ -91,11 +86,6 @@ public final class RawPipe {
                 }
                 producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
                 producer.commitTransaction();
-                if (copied >= warmUp) {
-                    pollNanos += t1 - t0;
-                    txnNanos += System.nanoTime() - t1;
-                    steps++;
-                }
                 copied += records.count();
                 if (first == 0 && copied >= warmUp) {
                     first = System.nanoTime();
@@ -107,7 +97,6 @@ public final class RawPipe {
                 System.out.println("copied only " + copied + " of " + total + " records in 5 minutes");
                 System.exit(1);
             }
-            System.out.printf(Locale.ROOT, "%d timed steps: poll %.1f ms, transaction %.1f ms per step%n", steps, pollNanos / 1e6 / steps, txnNanos / 1e6 / steps);
             System.out.printf(Locale.ROOT, "records/s %.1f%n", (copied - timedFrom) * 1e9 / (last - first));
         }
     }

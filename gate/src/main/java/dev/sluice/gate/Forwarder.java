@@ -115,10 +115,8 @@ final class Forwarder {
      * @throws ProducerFencedException when another gate with this instance id took over
      */
     Open send(Map<Lane, List<Lane.Grant>> due, ConsumerGroupMetadata group) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        Open open = new Open();
-        try {
-            producer.beginTransaction();
+        return open(open -> {
+            Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
             for (Map.Entry<Lane, List<Lane.Grant>> entry : due.entrySet()) {
                 QueueName queue = entry.getKey().queue();
                 TopicPartition source = entry.getKey().partition();
@@ -130,19 +128,13 @@ final class Forwarder {
                     }
                 }
                 long last = entry.getValue().get(entry.getValue().size() - 1).record().offset();
-                offsets.put(entry.getKey().partition(), new OffsetAndMetadata(last + 1));
+                offsets.put(source, new OffsetAndMetadata(last + 1));
             }
             if (eventsDue(System.nanoTime())) {
                 carryEvents(open);
             }
             producer.sendOffsetsToTransaction(offsets, group);
-            return open;
-        } catch (ProducerFencedException e) {
-            throw e;
-        } catch (KafkaException e) {
-            failed(open, e);
-            return null;
-        }
+        });
     }
 
     /**
@@ -152,15 +144,24 @@ final class Forwarder {
      * @return the open transaction, or null when sending failed and was aborted (the events are kept)
      */
     Open sendEvents() {
+        return open(this::carryEvents);
+    }
+
+    /**
+     * Begins a transaction and lets {@code sends} fill it. On failure it is aborted and the events it
+     * had taken wait again for the next transaction.
+     */
+    private Open open(java.util.function.Consumer<Open> sends) {
         Open open = new Open();
         try {
             producer.beginTransaction();
-            carryEvents(open);
+            sends.accept(open);
             return open;
         } catch (ProducerFencedException e) {
             throw e;
         } catch (KafkaException e) {
             failed(open, e);
+            settled(open, false);
             return null;
         }
     }
@@ -271,9 +272,9 @@ final class Forwarder {
                 refusal = e.toString(); // refused before it left: dead-letter it in this transaction
             }
         }
-        poison.getOrDefault(source, new HashMap<>()).remove(record.offset());
-        if (poison.containsKey(source) && poison.get(source).isEmpty()) {
-            poison.remove(source);
+        Map<Long, String> refused = poison.get(source);
+        if (refused != null && refused.remove(record.offset()) != null && refused.isEmpty()) {
+            poison.remove(source); // keeps the map empty, and its per-record lookup skipped, again
         }
         String id = header(headers, TaskHeaders.ID);
         int attempt = parseAttempt(header(headers, TaskHeaders.ATTEMPT));

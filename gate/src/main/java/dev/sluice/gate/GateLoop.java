@@ -480,15 +480,19 @@ final class GateLoop implements Runnable {
         }
         Map<Lane, List<Lane.Grant>> due = committingDue;
         forwarder.settled(committingOpen, forwarded >= 0);
-        committing = null;
-        committingOpen = null;
-        committingDue = null;
+        forgetCommit();
         if (forwarded >= 0) {
             metrics.released(forwarded);
             due.forEach((lane, grants) -> lane.committedUpTo(grants.get(grants.size() - 1).record().offset() + 1));
         } else {
             rewind(due);
         }
+    }
+
+    private void forgetCommit() {
+        committing = null;
+        committingOpen = null;
+        committingDue = null;
     }
 
     /**
@@ -610,9 +614,7 @@ final class GateLoop implements Runnable {
             } catch (ProducerFencedException fenced) {
                 LOG.error("Another gate with this instance id took over; stopping: {}", fenced.getMessage());
                 running.set(false);
-                committing = null;
-                committingOpen = null;
-                committingDue = null;
+                forgetCommit();
             }
         }
 
