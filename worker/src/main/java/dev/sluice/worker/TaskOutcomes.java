@@ -40,12 +40,19 @@ final class TaskOutcomes {
         this.batcher = batcher;
     }
 
-    void started(Task task) {
-        batcher.count(TaskEvent.Type.started, task.queue(), System.currentTimeMillis());
+    /** Counts the task started, in the tally of the calling thread ({@link #tally()}). */
+    void started(Task task, EventBatcher.Tally tally) {
+        tally.count(TaskEvent.Type.started, task.queue(), System.currentTimeMillis());
     }
 
-    void completed(Task task) {
-        batcher.count(TaskEvent.Type.completed, task.queue(), System.currentTimeMillis());
+    /** Counts the task completed, in the tally of the calling thread ({@link #tally()}). */
+    void completed(Task task, EventBatcher.Tally tally) {
+        tally.count(TaskEvent.Type.completed, task.queue(), System.currentTimeMillis());
+    }
+
+    /** The calling thread's event tally. */
+    EventBatcher.Tally tally() {
+        return batcher.tally();
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.sluice.worker;
 
 import dev.sluice.core.QueueName;
 import dev.sluice.core.TaskHeaders;
+import dev.sluice.worker.api.RecordHeaderMap;
 import dev.sluice.worker.api.Task;
 import dev.sluice.worker.api.TaskHandler;
 import dev.sluice.worker.api.TaskResult;
@@ -12,10 +13,13 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -52,10 +56,16 @@ final class WorkerLoop implements Runnable {
     private final ExecutorService finisherThreads;
     private final WorkerMetrics metrics;
     private final PartitionOffsets offsets = new PartitionOffsets();
-    /** Tasks their handlers are running, for the timeout watchdog (any thread). */
-    private final java.util.concurrent.ConcurrentHashMap<Running, Boolean> running =
-            new java.util.concurrent.ConcurrentHashMap<>();
-    private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
+    /** Per handler thread, the task it runs now, for the timeout watchdog (any thread). */
+    private final Set<Slot> slots = ConcurrentHashMap.newKeySet();
+    private final ThreadLocal<Slot> slot;
+    /** Finished tasks, from the handler and finisher threads to the loop (lock-free: one per task). */
+    private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
+    /** 1 while the loop sleeps waiting for a completion: the first to add one clears it and wakes the loop. */
+    private volatile int awaiting;
+    private static final AtomicIntegerFieldUpdater<WorkerLoop> AWAITING =
+            AtomicIntegerFieldUpdater.newUpdater(WorkerLoop.class, "awaiting");
+    private volatile Thread loopThread;
     /** Records fetched and not started yet, in fetch order (loop thread only). */
     private final java.util.ArrayDeque<ConsumerRecord<byte[], byte[]>> pending = new java.util.ArrayDeque<>();
     private final AtomicBoolean active = new AtomicBoolean(true);
@@ -84,11 +94,20 @@ final class WorkerLoop implements Runnable {
         this.handlerThreads = handlerThreads;
         this.finisherThreads = finisherThreads;
         this.metrics = metrics;
+        this.slot = ThreadLocal.withInitial(() -> {
+            Slot mine = new Slot(Thread.currentThread(), outcomes.tally());
+            slots.add(mine);
+            return mine;
+        });
     }
 
     void stop() {
         active.set(false);
         consumer.wakeup();
+        Thread thread = loopThread;
+        if (thread != null) {
+            LockSupport.unpark(thread);
+        }
     }
 
     /** For crash tests: return at once, committing nothing more. */
@@ -99,6 +118,7 @@ final class WorkerLoop implements Runnable {
 
     @Override
     public void run() {
+        loopThread = Thread.currentThread();
         consumer.subscribe(List.of(config.sluice().topics().ready()), new Rebalance());
         while (active.get()) {
             try {
@@ -153,10 +173,16 @@ final class WorkerLoop implements Runnable {
      * than one round of its slots.
      */
     private void startPending() {
+        TopicPartition partition = null;
+        boolean owns = false;
         while (inFlight < config.concurrency() && !pending.isEmpty()) {
             ConsumerRecord<byte[], byte[]> record = pending.poll();
-            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-            if (owned.contains(partition)) {
+            if (partition == null || partition.partition() != record.partition() || !partition.topic().equals(record.topic())) {
+                // a poll's records come partition by partition: one lookup per run of them
+                partition = new TopicPartition(record.topic(), record.partition());
+                owns = owned.contains(partition);
+            }
+            if (owns) {
                 start(partition, record);
             }
         }
@@ -187,44 +213,68 @@ final class WorkerLoop implements Runnable {
 
     /** On a slot thread: reads the task, runs its handler, reports the result. */
     private void run(TopicPartition partition, ConsumerRecord<byte[], byte[]> record) {
+        Slot mine = slot.get();
         Task task;
         try {
-            task = toTask(record);
+            task = toTask(record, mine);
         } catch (IllegalArgumentException malformed) {
             Task unknown = new Task(header(record, TaskHeaders.ID, "unknown"), "unknown", 0, record.value(),
                     Map.of(), Instant.now());
-            complete(new Running(partition, record, unknown, System.nanoTime()),
+            complete(new Running(partition, record, unknown, System.nanoTime(), mine.tally),
                     TaskResult.fail("malformed task: " + malformed.getMessage()));
             return;
         }
         TaskHandler handler = handlers.get(config.queueHandlers().getOrDefault(task.queue(), config.handler()));
-        Running running = new Running(partition, record, task, System.nanoTime());
-        this.running.put(running, Boolean.TRUE);
-        outcomes.started(task);
+        Running running = new Running(partition, record, task, System.nanoTime(), mine.tally);
+        mine.running = running;
+        outcomes.started(task, mine.tally);
         TaskResult result;
         try {
             result = handler.handle(task);
         } catch (Exception e) {
             result = TaskResult.retry(e.toString());
+        } finally {
+            mine.running = null;
         }
-        if (this.running.remove(running) != null) {
+        if (running.end()) {
             complete(running, result);
         } else { // the watchdog timed it out and gave this thread a stand-in meanwhile
             handlerThreads.standInDone();
         }
     }
 
+    /** A handler thread and the task it runs now, if any. */
+    private static final class Slot {
+        private final Thread thread;
+        private final EventBatcher.Tally tally;
+        private volatile Running running;
+        /** The queue name this thread checked last (its own thread only): tasks come in runs of a queue. */
+        private String lastQueue;
+
+        Slot(Thread thread, EventBatcher.Tally tally) {
+            this.thread = thread;
+            this.tally = tally;
+        }
+    }
+
     /**
-     * A task handed to its handler; whoever removes it from {@link #running} (its handler's thread or
-     * the watchdog) reports its end. Identity equality: each start is its own.
+     * A task handed to its handler; whoever ends it first (its handler's thread or the watchdog) reports
+     * its end.
      */
     private static final class Running {
+        private static final AtomicIntegerFieldUpdater<Running> ENDED =
+                AtomicIntegerFieldUpdater.newUpdater(Running.class, "ended");
+        private volatile int ended;
         private final TopicPartition partition;
         private final ConsumerRecord<byte[], byte[]> record;
         private final Task task;
         private final long startedNanos;
+        /** The event tally of the handler thread that started it. */
+        private final EventBatcher.Tally tally;
 
-        Running(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, Task task, long startedNanos) {
+        Running(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, Task task, long startedNanos,
+                EventBatcher.Tally tally) {
+            this.tally = tally;
             this.partition = partition;
             this.record = record;
             this.task = task;
@@ -246,14 +296,19 @@ final class WorkerLoop implements Runnable {
         long startedNanos() {
             return startedNanos;
         }
+
+        /** True for the one caller that ends it. */
+        boolean end() {
+            return ENDED.compareAndSet(this, 0, 1);
+        }
     }
 
     private void complete(Running task, TaskResult result) {
         if (result instanceof TaskResult.Failure) {
             // writing a retry or dead letter waits for Kafka: not on the handler's thread
-            finisherThreads.execute(() -> finish(task.partition(), task.record(), task.task(), result));
+            finisherThreads.execute(() -> finish(task, result));
         } else {
-            finish(task.partition(), task.record(), task.task(), result);
+            finish(task, result);
         }
     }
 
@@ -265,27 +320,37 @@ final class WorkerLoop implements Runnable {
     void timeOutOverdue() {
         long limit = config.handlerTimeout().toNanos();
         long now = System.nanoTime();
-        for (Running task : running.keySet()) {
-            if (now - task.startedNanos() >= limit && running.remove(task) != null) {
+        for (Slot each : slots) {
+            Running task = each.running;
+            if (task == null && !each.thread.isAlive()) {
+                slots.remove(each); // a stand-in thread that ended
+            } else if (task != null && now - task.startedNanos() >= limit && task.end()) {
                 handlerThreads.standIn();
                 complete(task, TaskResult.retry("timed out after " + config.handlerTimeout().toMillis() + " ms"));
             }
         }
     }
 
-    /** Runs on a finisher thread: writes the outcome, then reports the task finished. */
-    private void finish(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, Task task,
-                        TaskResult result) {
+    /**
+     * Writes the outcome, then reports the task finished: a success on its handler thread, a failure on
+     * a finisher thread.
+     */
+    private void finish(Running running, TaskResult result) {
+        ConsumerRecord<byte[], byte[]> record = running.record();
+        Task task = running.task();
         try {
             if (result instanceof TaskResult.Failure failure) {
                 long backoff = 1_000L << Math.min(10, task.attempt());
                 outcomes.failed(task, record, failure, backoff);
                 metrics.onFailed();
             } else {
-                outcomes.completed(task);
+                outcomes.completed(task, running.tally); // on the handler thread that started it
                 metrics.onCompleted();
             }
-            completions.add(new Completion(partition, record.offset()));
+            completions.add(new Completion(running.partition(), record.offset()));
+            if (awaiting == 1 && AWAITING.compareAndSet(this, 1, 0)) { // one wake-up per wait, not one per task
+                LockSupport.unpark(loopThread);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
@@ -295,15 +360,21 @@ final class WorkerLoop implements Runnable {
         }
     }
 
+    /**
+     * Waits up to {@link #POLL} for a completion. The loop announces that it sleeps, then looks once
+     * more, so a completion added meanwhile either is seen or wakes it.
+     */
     private void awaitCompletion() {
+        if (!completions.isEmpty()) {
+            return;
+        }
+        awaiting = 1;
         try {
-            Completion first = completions.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
-            if (first != null) {
-                completions.add(first); // applyCompletions takes it with the others, in the next step
+            if (completions.isEmpty()) {
+                LockSupport.parkNanos(this, POLL.toNanos());
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            active.set(false);
+        } finally {
+            awaiting = 0;
         }
     }
 
@@ -361,50 +432,34 @@ final class WorkerLoop implements Runnable {
         }
     }
 
-    private Task toTask(ConsumerRecord<byte[], byte[]> record) {
-        Map<String, String> headers = headers(record);
-        String queue = knownQueue(headers.get(TaskHeaders.QUEUE));
-        String id = headers.getOrDefault(TaskHeaders.ID, record.topic() + "-" + record.partition() + "-" + record.offset());
+    private Task toTask(ConsumerRecord<byte[], byte[]> record, Slot mine) {
+        Map<String, String> headers = new RecordHeaderMap(record.headers());
+        String queue = knownQueue(headers.get(TaskHeaders.QUEUE), mine);
+        String id = headers.get(TaskHeaders.ID);
+        if (id == null) {
+            id = record.topic() + "-" + record.partition() + "-" + record.offset();
+        }
+        String attemptText = headers.get(TaskHeaders.ATTEMPT);
         int attempt;
         try {
-            attempt = Integer.parseInt(headers.getOrDefault(TaskHeaders.ATTEMPT, "0").strip());
+            attempt = attemptText == null ? 0 : Integer.parseInt(attemptText.strip());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(TaskHeaders.ATTEMPT + " is not a number: " + headers.get(TaskHeaders.ATTEMPT));
+            throw new IllegalArgumentException(TaskHeaders.ATTEMPT + " is not a number: " + attemptText);
         }
         return new Task(id, queue, attempt, record.value(), headers, Instant.ofEpochMilli(record.timestamp()));
     }
 
     /**
-     * The record's headers as text, the last one winning where a name repeats. Built as an immutable map
-     * at once, so that {@link Task} does not copy it again.
-     */
-    private static Map<String, String> headers(ConsumerRecord<byte[], byte[]> record) {
-        Header[] all = record.headers().toArray();
-        @SuppressWarnings("unchecked")
-        Map.Entry<String, String>[] entries = new Map.Entry[all.length];
-        for (int i = 0; i < all.length; i++) {
-            byte[] value = all[i].value();
-            entries[i] = Map.entry(all[i].key(), value == null ? "" : new String(value, StandardCharsets.UTF_8));
-        }
-        try {
-            return Map.ofEntries(entries);
-        } catch (IllegalArgumentException repeated) {
-            Map<String, String> lastWins = new HashMap<>();
-            for (Map.Entry<String, String> entry : entries) {
-                lastWins.put(entry.getKey(), entry.getValue());
-            }
-            return lastWins;
-        }
-    }
-
-    /**
      * The queue header checked as a queue name, each name once: the same few queues come with every
-     * task, and the check was a tenth of the worker loop's time with a fast handler. Returns the first instance
-     * of the name, whose hash code is computed once for the event counters' keys.
+     * task, and the check was a tenth of the worker loop's time with a fast handler. Returns the first
+     * instance of the name, whose hash code is computed once for the event counters' keys.
      */
-    private String knownQueue(String queue) {
+    private String knownQueue(String queue, Slot mine) {
         if (queue == null) {
             throw new IllegalArgumentException("no " + TaskHeaders.QUEUE + " header");
+        }
+        if (queue.equals(mine.lastQueue)) {
+            return mine.lastQueue; // no hashing of a new string when the queue is the last one's
         }
         String known = validQueues.get(queue);
         if (known == null) {
@@ -415,6 +470,7 @@ final class WorkerLoop implements Runnable {
             validQueues.put(queue, queue);
             known = queue;
         }
+        mine.lastQueue = known;
         return known;
     }
 

@@ -21,7 +21,7 @@ public record Task(String id, String queue, int attempt, byte[] payload, Map<Str
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(queue, "queue");
         payload = payload == null ? new byte[0] : payload;
-        headers = Map.copyOf(headers);
+        headers = headers instanceof RecordHeaderMap ? headers : Map.copyOf(headers); // immutable already
     }
 
     /** The payload as UTF-8 text. */
