@@ -28,13 +28,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Tasks per second through the worker (no-op handler, commit after completion, events written)
  * against a plain consumer with auto-commit over the same records, in the same run, both timed after
- * the first 20,000 records.
+ * the first 20,000 records. Printed beside it for reference: (a') a consumer that commits after each
+ * poll, and (aN) the plain consumer held to the worker's prefetch bound of N records per poll.
  */
 public final class WorkerBenchmark {
 
     /** {@code -Dworker.records=N} to change it (a longer run for profiling). */
     private static final int RECORDS = Integer.getInteger("worker.records", 300_000);
     private static final int WARM_UP = 20_000;
+    /** Kafka's default max.poll.records. */
+    private static final int DEFAULT_MAX_POLL_RECORDS = 500;
 
     private WorkerBenchmark() {
     }
@@ -84,6 +87,14 @@ public final class WorkerBenchmark {
         System.out.printf(Locale.ROOT, "(a') consumer committing after each poll's records, read_committed: %.0f records/s"
                 + " (for reference; not the issue's baseline)%n", committing);
         List<double[]> cases = new java.util.ArrayList<>();
+        // the plain consumer held to the worker's prefetch bound: a poll returns at most one round of slots
+        java.util.Map<Integer, Double> bounded = new java.util.HashMap<>();
+        for (int concurrency : concurrencies()) {
+            double rate = consumer(sluice, prefix + "-plain-" + concurrency, false, concurrency);
+            bounded.put(concurrency, rate);
+            System.out.printf(Locale.ROOT, "(a%d) plain consumer, auto-commit, max.poll.records=%d (the worker's"
+                    + " prefetch bound at %d slots): %.0f records/s%n", concurrency, concurrency, concurrency, rate);
+        }
 
         for (int concurrency : concurrencies()) {
             AtomicLong done = new AtomicLong();
@@ -118,7 +129,8 @@ public final class WorkerBenchmark {
         double plain = (before + after) / 2;
         for (double[] c : cases) {
             System.out.printf(Locale.ROOT, "b/a, %d at once: %.2f (against the mean of both plain runs, %.0f/s);"
-                    + " b/a' %.2f%n", (int) c[0], c[1] / plain, plain, c[1] / committing);
+                    + " b/a' %.2f; b/a%d %.2f%n", (int) c[0], c[1] / plain, plain, c[1] / committing, (int) c[0],
+                    c[1] / bounded.get((int) c[0]));
         }
         System.exit(0);
     }
@@ -137,20 +149,26 @@ public final class WorkerBenchmark {
     }
 
     private static double plainConsumer(SluiceConfig sluice, String group) {
-        return consumer(sluice, group, false);
+        return consumer(sluice, group, false, DEFAULT_MAX_POLL_RECORDS);
+    }
+
+    private static double consumer(SluiceConfig sluice, String group, boolean commitAfterPoll) {
+        return consumer(sluice, group, commitAfterPoll, DEFAULT_MAX_POLL_RECORDS);
     }
 
     /**
      * A consumer that does nothing per record; with {@code commitAfterPoll}, read_committed and
-     * committing (async) after each poll's records, the bare minimum of "commit after processing".
+     * committing (async) after each poll's records, the bare minimum of "commit after processing";
+     * {@code maxPoll} records at most per poll.
      */
-    private static double consumer(SluiceConfig sluice, String group, boolean commitAfterPoll) {
+    private static double consumer(SluiceConfig sluice, String group, boolean commitAfterPoll, int maxPoll) {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, group,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, commitAfterPoll ? "read_committed" : "read_uncommitted",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, !commitAfterPoll),
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, !commitAfterPoll,
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPoll),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(sluice.topics().ready()));
             AtomicLong seen = new AtomicLong();
