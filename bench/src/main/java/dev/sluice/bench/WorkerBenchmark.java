@@ -83,7 +83,7 @@ public final class WorkerBenchmark {
         plainConsumer(sluice, prefix + "-plain-warm-up");
         double before = plainConsumer(sluice, prefix + "-plain-before");
         System.out.printf(Locale.ROOT, "(a) plain consumer, auto-commit: %.0f records/s%n", before);
-        double committing = consumer(sluice, prefix + "-commit-after-poll", true);
+        double committing = consumer(sluice, prefix + "-commit-after-poll", true, DEFAULT_MAX_POLL_RECORDS);
         System.out.printf(Locale.ROOT, "(a') consumer committing after each poll's records, read_committed: %.0f records/s"
                 + " (for reference; not the issue's baseline)%n", committing);
         List<double[]> cases = new java.util.ArrayList<>();
@@ -150,10 +150,6 @@ public final class WorkerBenchmark {
 
     private static double plainConsumer(SluiceConfig sluice, String group) {
         return consumer(sluice, group, false, DEFAULT_MAX_POLL_RECORDS);
-    }
-
-    private static double consumer(SluiceConfig sluice, String group, boolean commitAfterPoll) {
-        return consumer(sluice, group, commitAfterPoll, DEFAULT_MAX_POLL_RECORDS);
     }
 
     /**

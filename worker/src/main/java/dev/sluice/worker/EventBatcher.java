@@ -70,11 +70,6 @@ final class EventBatcher implements AutoCloseable {
     }
 
     private final Set<Tally> tallies = ConcurrentHashMap.newKeySet();
-    private final ThreadLocal<Tally> tally = ThreadLocal.withInitial(() -> {
-        Tally mine = new Tally(Thread.currentThread());
-        tallies.add(mine);
-        return mine;
-    });
     private final Producer<byte[], byte[]> producer;
     private final Topics topics;
     private final ScheduledExecutorService flusher;
@@ -90,13 +85,14 @@ final class EventBatcher implements AutoCloseable {
         flusher.scheduleWithFixedDelay(this::flush, 100, 100, TimeUnit.MILLISECONDS);
     }
 
-    void count(TaskEvent.Type type, String queue, long atMillis) {
-        tally.get().count(type, queue, atMillis);
-    }
-
-    /** The calling thread's tally, for a thread that counts often to keep at hand. */
-    Tally tally() {
-        return tally.get();
+    /**
+     * A tally for the calling thread, which alone counts into it and keeps it (one per thread: the
+     * worker's handler threads each hold theirs in their slot). Published until the thread has ended.
+     */
+    Tally newTally() {
+        Tally mine = new Tally(Thread.currentThread());
+        tallies.add(mine);
+        return mine;
     }
 
     /** Every count gathered so far, summed over the threads, as {count, firstMillis} per key; forgets them. */

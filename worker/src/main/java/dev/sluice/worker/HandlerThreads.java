@@ -99,9 +99,7 @@ final class HandlerThreads {
             while (!shutdown) {
                 Runnable task = tasks.poll();
                 if (task != null) {
-                    if (searching.decrementAndGet() == 0 && !tasks.isEmpty()) {
-                        wakeOne(); // the last searcher found work and more is waiting: hand the search on
-                    }
+                    leaveSearch();
                     run(task);
                     searching.incrementAndGet();
                     continue;
@@ -131,6 +129,7 @@ final class HandlerThreads {
         }
     }
 
+    /** Stops searching; the last searcher to stop while tasks wait hands the search on. */
     private void leaveSearch() {
         if (searching.decrementAndGet() == 0 && !tasks.isEmpty()) {
             wakeOne();

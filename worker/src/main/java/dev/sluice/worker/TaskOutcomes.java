@@ -40,19 +40,19 @@ final class TaskOutcomes {
         this.batcher = batcher;
     }
 
-    /** Counts the task started, in the tally of the calling thread ({@link #tally()}). */
+    /** Counts the task started, in the calling thread's tally ({@link #newTally()}). */
     void started(Task task, EventBatcher.Tally tally) {
         tally.count(TaskEvent.Type.started, task.queue(), System.currentTimeMillis());
     }
 
-    /** Counts the task completed, in the tally of the calling thread ({@link #tally()}). */
+    /** Counts the task completed, in the calling thread's tally ({@link #newTally()}). */
     void completed(Task task, EventBatcher.Tally tally) {
         tally.count(TaskEvent.Type.completed, task.queue(), System.currentTimeMillis());
     }
 
-    /** The calling thread's event tally. */
-    EventBatcher.Tally tally() {
-        return batcher.tally();
+    /** A new event tally for the calling thread (one per thread). */
+    EventBatcher.Tally newTally() {
+        return batcher.newTally();
     }
 
     /**

@@ -95,7 +95,7 @@ final class WorkerLoop implements Runnable {
         this.finisherThreads = finisherThreads;
         this.metrics = metrics;
         this.slot = ThreadLocal.withInitial(() -> {
-            Slot mine = new Slot(Thread.currentThread(), outcomes.tally());
+            Slot mine = new Slot(Thread.currentThread(), outcomes.newTally());
             slots.add(mine);
             return mine;
         });

@@ -24,19 +24,13 @@ class EventBatcherTest {
         long second = 1_700_000_000_000L;
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
-            boolean ownTally = t % 2 == 0;
             Thread thread = new Thread(() -> {
-                EventBatcher.Tally tally = batcher.tally();
+                EventBatcher.Tally tally = batcher.newTally();
                 for (int i = 0; i < 20_000; i++) {
                     String queue = i % 2 == 0 ? "batch_a" : "batch_b";
                     long at = second + (i % 2_000); // two calendar seconds
-                    if (ownTally) {
-                        tally.count(TaskEvent.Type.started, queue, at);
-                        tally.count(TaskEvent.Type.completed, queue, at);
-                    } else {
-                        batcher.count(TaskEvent.Type.started, queue, at);
-                        batcher.count(TaskEvent.Type.completed, queue, at);
-                    }
+                    tally.count(TaskEvent.Type.started, queue, at);
+                    tally.count(TaskEvent.Type.completed, queue, at);
                 }
             });
             threads.add(thread);
@@ -69,11 +63,12 @@ class EventBatcherTest {
         MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
                 new ByteArraySerializer());
         EventBatcher batcher = new EventBatcher(producer, Topics.defaults());
-        Thread other = new Thread(() -> batcher.count(TaskEvent.Type.completed, "batch_a", 5_100));
+        Thread other = new Thread(() -> batcher.newTally().count(TaskEvent.Type.completed, "batch_a", 5_100));
         other.start();
         other.join();
-        batcher.count(TaskEvent.Type.completed, "batch_a", 5_300);
-        batcher.count(TaskEvent.Type.completed, "batch_a", 5_200);
+        EventBatcher.Tally mine = batcher.newTally();
+        mine.count(TaskEvent.Type.completed, "batch_a", 5_300);
+        mine.count(TaskEvent.Type.completed, "batch_a", 5_200);
 
         Map<EventBatcher.Key, long[]> drained = batcher.drain();
         // (a flush may have run meanwhile; what it took is in the producer's history)
