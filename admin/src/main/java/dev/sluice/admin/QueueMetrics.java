@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Per-queue meters on {@code /prometheus}: counters {@code sluice_queue_released_total},
- * {@code _completed_total}, {@code _failed_total}, {@code _dead_total} and gauges
+ * {@code _completed_total}, {@code _failed_total}, {@code _dead_total}, {@code _requeued_total} and gauges
  * {@code sluice_queue_waiting}, {@code sluice_queue_tokens}, each tagged {@code queue}. The figures
  * are the ones {@code GET /queues} shows, read every {@code sluice.metrics.refresh} (10 s by default)
  * rather than on each scrape, so a scrape never waits for Redis or Kafka; a removed queue's meters go.
@@ -70,6 +70,8 @@ final class QueueMetrics {
                 counter(queue, "completed", "attempts completed by workers", v -> v.stats().completed()),
                 counter(queue, "failed", "attempts failed in workers", v -> v.stats().failed()),
                 counter(queue, "dead", "tasks given up after their last attempt", v -> v.stats().dead()),
+                counter(queue, "requeued", "tasks that missed their start slot and went back through the limit",
+                        v -> v.stats().requeued()),
                 Gauge.builder("sluice.queue.waiting", latest, m -> figure(m, queue,
                                 v -> v.stats().waiting() == null ? Double.NaN : v.stats().waiting()))
                         .description("tasks in the queue topic not yet released").tag("queue", queue).register(registry),

@@ -10,21 +10,24 @@ import java.util.Map;
  * failed, so {@code processing} = started − completed − failed.
  *
  * @param waiting tasks in the queue topic not yet released by the gate
- * @param released tasks the gate released (retries count again)
+ * @param released tasks the gate released (retries and requeued tasks count again)
  * @param processing attempts running now
  * @param completed attempts that succeeded
  * @param failed attempts that failed (each then retried or dead)
  * @param dead tasks given up after their last attempt
+ * @param requeued released tasks that could not start by their latest start and went back through the
+ *     limit for a new slot (ADR 0005); not attempts
  */
 @Serdeable
-public record QueueStats(Long waiting, long released, long processing, long completed, long failed, long dead) {
+public record QueueStats(Long waiting, long released, long processing, long completed, long failed, long dead,
+                         long requeued) {
 
     static QueueStats of(Long waiting, Map<String, String> totals) {
         long started = total(totals, TaskEvent.Type.started);
         long completed = total(totals, TaskEvent.Type.completed);
         long failed = total(totals, TaskEvent.Type.failed);
         return new QueueStats(waiting, total(totals, TaskEvent.Type.released), Math.max(0, started - completed - failed),
-                completed, failed, total(totals, TaskEvent.Type.dead));
+                completed, failed, total(totals, TaskEvent.Type.dead), total(totals, TaskEvent.Type.requeued));
     }
 
     private static long total(Map<String, String> totals, TaskEvent.Type type) {

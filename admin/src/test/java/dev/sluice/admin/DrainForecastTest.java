@@ -35,23 +35,24 @@ class DrainForecastTest {
 
     @Test
     void withoutTokensTheFirstTaskWaitsForTheNextTokenThenOnePerInterval() {
-        // 10 waiting at 1/3600s, next token in 10 minutes: the last goes 10 min + 9 h from now
+        // 10 waiting at 1/3600s (one per 3,636 s with the guard), next token in 10 minutes: the last
+        // goes 10 min + 9 guarded hours from now
         assertThat(DrainForecast.drainsAt(10, status(0, 1, NOW.plusSeconds(600), true), RateLimit.parse("1/3600s")))
-                .contains(NOW.plusSeconds(600 + 9 * 3600));
+                .contains(NOW.plusSeconds(600 + 9 * 3636));
     }
 
     @Test
     void theTokensInHandGoFirstThenOnePerInterval() {
-        // 3 tokens, 103 waiting at 20/1s (50 ms apart): 100 more take 5 s
+        // 3 tokens, 103 waiting at 20/1s (50.5 ms apart with the guard): 100 more take 5.05 s
         assertThat(DrainForecast.drainsAt(103, status(3, 5, NOW, true), RateLimit.parse("20/1s")))
-                .contains(NOW.plusSeconds(5));
+                .contains(NOW.plusMillis(5_050));
     }
 
     @Test
     void anUnevenIntervalIsNotRoundedAwayOverALongBacklog() {
-        // 3/7s: 2.333... s apart; 3,001 waiting with no token until now: 3,000 intervals = 7,000 s
+        // 3/7s: 7.07 s per 3 with the guard; 3,001 waiting with no token until now: 3,000 intervals = 7,070 s
         assertThat(DrainForecast.drainsAt(3_001, status(0, 1, NOW, true), RateLimit.parse("3/7s")))
                 .hasValueSatisfying(at -> assertThat(java.time.Duration.between(NOW, at).toMillis())
-                        .isBetween(6_999_999L, 7_000_001L));
+                        .isBetween(7_069_999L, 7_070_001L));
     }
 }

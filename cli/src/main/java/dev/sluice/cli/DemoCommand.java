@@ -28,12 +28,14 @@ import picocli.CommandLine.ParentCommand;
 /**
  * {@code sluice demo}, after the original examples/demo.py: queues at different limits, tasks, the
  * releases live, a limit update, a pause and resume, a removal, and at the end per queue the most
- * releases seen in any window of its period against what the limit allows. Exit 1 if any exceeded.
+ * releases seen in any window of its period, and the most task starts at the handler when the demo runs
+ * its own stack, against what the limit allows. Exit 1 if any exceeded.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Show Sluice at work in about a minute: three queues (fast 10/1s, medium 3/2s, slow 1/5s),",
             "their releases live, a limit raised, a queue paused and resumed, one removed, and a closing table of",
-            "the most releases in any window against each limit (exit 1 if one was exceeded).",
+            "the most releases in any window against each limit, and of the most task starts at the handler",
+            "when the demo runs its own stack (exit 1 if one was exceeded).",
             "Uses the stack at --admin if one answers (its Kafka at --kafka), else starts its own for the run."})
 final class DemoCommand implements Callable<Integer> {
 
@@ -58,6 +60,13 @@ final class DemoCommand implements Callable<Integer> {
 
     private final Map<String, String> names = new LinkedHashMap<>();
     private final Map<String, List<Segment>> segments = new HashMap<>();
+    /**
+     * Per queue, the tasks released so far, each once: a task that missed its start slot is released
+     * again (ADR 0005), and counts once here but twice in the table's releases.
+     */
+    private final Map<String, java.util.Set<String>> releasedIds = new HashMap<>();
+    /** The start times of the demo's own worker; null on a stack of somebody else's. */
+    private StartRecorder starts;
 
     @Override
     public Integer call() throws Exception {
@@ -71,8 +80,11 @@ final class DemoCommand implements Callable<Integer> {
             // the demo's own output is the story; the services' lines (one per task) would bury it
             ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.sluice"))
                     .setLevel(ch.qos.logback.classic.Level.WARN);
+            starts = new StartRecorder();
+            Map<String, String> env = new HashMap<>(System.getenv());
+            env.put(dev.sluice.worker.WorkerConfig.ENV_HANDLER, StartRecorder.NAME);
             own = Stack.start(new Stack.Options(null, null, RedisServerProcess.freePort(), RedisServerProcess.freePort(),
-                    RedisServerProcess.freePort(), Files.createTempDirectory("sluice-demo"), System.getenv()));
+                    RedisServerProcess.freePort(), Files.createTempDirectory("sluice-demo"), env, List.of(starts)));
             api = new AdminApi(java.net.URI.create(own.admin()), root.token);
             bootstrap = own.kafka();
         }
@@ -118,21 +130,37 @@ final class DemoCommand implements Callable<Integer> {
         collect(releases, seen);
 
         out.println();
-        out.println("6. Most releases in any window of each limit's period, from the release times on sluice.ready:");
+        out.println("6. Most releases in any window of each limit's period, from the release times on sluice.ready,");
+        out.println(starts == null
+                ? "   (the starts at the handler are seen only on the demo's own stack: run it with no admin service up)"
+                : "   and most task starts in any such window at the handler:");
         boolean exceeded = false;
         List<List<String>> rows = new ArrayList<>();
         for (Map.Entry<String, String> entry : names.entrySet()) {
             String name = entry.getValue();
+            List<Long> startMicros = starts == null ? List.of() : starts.startsOf(name);
             for (Segment segment : segments.get(name)) {
                 long[] times = timesIn(seen.get(name), segment, segments.get(name));
                 int max = Windows.maxInAnyWindow(times, segment.periodMillis());
                 boolean ok = max <= segment.permits();
+                String started = "-";
+                String maxStarted = "-";
+                if (starts != null) {
+                    long until = until(segment, segments.get(name));
+                    long[] startTimes = startMicros.stream().mapToLong(Long::longValue)
+                            .filter(t -> t / 1_000 >= segment.fromMillis() && t / 1_000 < until).toArray();
+                    int maxStarts = Windows.maxInAnyWindow(startTimes, segment.periodMillis() * 1_000);
+                    ok &= maxStarts <= segment.permits();
+                    started = String.valueOf(startTimes.length);
+                    maxStarted = String.valueOf(maxStarts);
+                }
                 exceeded |= !ok;
                 rows.add(List.of(entry.getKey(), segment.limit(), String.valueOf(times.length), String.valueOf(max),
-                        String.valueOf(segment.permits()), ok ? "ok" : "EXCEEDED"));
+                        started, maxStarted, String.valueOf(segment.permits()), ok ? "ok" : "EXCEEDED"));
             }
         }
-        out.print(Text.table(List.of("QUEUE", "LIMIT", "RELEASED", "MAX IN A WINDOW", "ALLOWED", ""), rows));
+        out.print(Text.table(List.of("QUEUE", "LIMIT", "RELEASED", "MAX IN A WINDOW", "STARTED", "MAX STARTED",
+                "ALLOWED", ""), rows));
         out.println(exceeded ? "A limit was exceeded." : "Every limit held.");
         for (String label : List.of("fast", "medium", "slow")) {
             api.delete(AdminApi.path(names.get(label)));
@@ -155,7 +183,8 @@ final class DemoCommand implements Callable<Integer> {
             StringBuilder line = new StringBuilder();
             for (Map.Entry<String, String> entry : names.entrySet()) {
                 String state = state(api, entry.getValue());
-                line.append(String.format("  %s %d released%s", entry.getKey(), seen.get(entry.getValue()).size(), state));
+                line.append(String.format("  %s %d released%s", entry.getKey(),
+                        releasedIds.getOrDefault(entry.getValue(), java.util.Set.of()).size(), state));
             }
             out.println(line.toString().stripLeading());
             out.flush();
@@ -176,19 +205,29 @@ final class DemoCommand implements Callable<Integer> {
         for (ConsumerRecord<byte[], byte[]> record : releases.poll(Duration.ofMillis(100))) {
             Header queue = record.headers().lastHeader(TaskHeaders.QUEUE);
             if (queue != null) {
-                List<Long> times = seen.get(new String(queue.value(), StandardCharsets.UTF_8));
+                String name = new String(queue.value(), StandardCharsets.UTF_8);
+                List<Long> times = seen.get(name);
                 if (times != null) {
                     times.add(record.timestamp());
+                    Header id = record.headers().lastHeader(TaskHeaders.ID);
+                    releasedIds.computeIfAbsent(name, q -> new java.util.HashSet<>())
+                            .add(id == null ? record.topic() + record.partition() + "@" + record.offset()
+                                    : new String(id.value(), StandardCharsets.UTF_8));
                 }
             }
         }
     }
 
     private static long[] timesIn(List<Long> all, Segment segment, List<Segment> segments) {
-        int index = segments.indexOf(segment);
-        long until = index + 1 < segments.size() ? segments.get(index + 1).fromMillis() : Long.MAX_VALUE;
+        long until = until(segment, segments);
         return all.stream().mapToLong(Long::longValue).filter(t -> t >= segment.fromMillis() && t < until)
                 .sorted().toArray();
+    }
+
+    /** When the next segment begins, in milliseconds; never for the last. */
+    private static long until(Segment segment, List<Segment> segments) {
+        int index = segments.indexOf(segment);
+        return index + 1 < segments.size() ? segments.get(index + 1).fromMillis() : Long.MAX_VALUE;
     }
 
     private static Segment segment(long from, String limit) {

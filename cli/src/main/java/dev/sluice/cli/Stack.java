@@ -12,6 +12,7 @@ import dev.sluice.ingest.RouterTopology;
 import dev.sluice.ingest.Stats;
 import dev.sluice.worker.Worker;
 import dev.sluice.worker.WorkerConfig;
+import dev.sluice.worker.api.TaskHandler;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
 import java.io.IOException;
@@ -27,8 +28,8 @@ import org.slf4j.LoggerFactory;
 /**
  * All of Sluice in this JVM, as {@code sluice up} runs it: Redis and Kafka (embedded, data under the
  * data directory, unless external ones are given), the admin service, the router, the statistics, a
- * gate and a worker. Closing stops them in the reverse order: the worker finishes what it runs first,
- * the servers go last.
+ * worker and, once the worker has joined its group, a gate. Closing stops them in the reverse order: the
+ * gate stops releasing first, then the worker finishes what it runs, the servers go last.
  */
 final class Stack implements AutoCloseable {
 
@@ -38,9 +39,16 @@ final class Stack implements AutoCloseable {
      * @param kafka external bootstrap servers, or {@code null} for the embedded broker on {@code kafkaPort}
      * @param redis an external Redis URL, or {@code null} for the embedded server on {@code redisPort}
      * @param env the environment the services read their other settings from
+     * @param handlers task handlers for the worker besides those it finds by itself
      */
     record Options(String kafka, String redis, int adminPort, int kafkaPort, int redisPort, Path dataDirectory,
-                   Map<String, String> env) {
+                   Map<String, String> env, java.util.List<TaskHandler> handlers) {
+
+        /** With the handlers the worker finds by itself (ServiceLoader) only. */
+        Options(String kafka, String redis, int adminPort, int kafkaPort, int redisPort, Path dataDirectory,
+                Map<String, String> env) {
+            this(kafka, redis, adminPort, kafkaPort, redisPort, dataDirectory, env, java.util.List.of());
+        }
     }
 
     private final Deque<Map.Entry<String, AutoCloseable>> running = new ArrayDeque<>();
@@ -112,8 +120,26 @@ final class Stack implements AutoCloseable {
         running.push(Map.entry("router", Router.start(config,
                 dev.sluice.core.Env.integer(env, RouterMain.ENV_MAX_PAYLOAD, RouterTopology.DEFAULT_MAX_PAYLOAD_BYTES))));
         running.push(Map.entry("statistics", Stats.start(config)));
+        Worker worker = Worker.start(workerConfig, options.handlers());
+        running.push(Map.entry("worker", worker));
+        awaitReady(worker);
         running.push(Map.entry("gate", Gate.start(gateConfig)));
-        running.push(Map.entry("worker", Worker.start(workerConfig)));
+    }
+
+    /**
+     * A task released before the worker has joined its group would reach it after its start slot and go
+     * back through its queue's limit: up is up once the worker can take tasks.
+     */
+    private static void awaitReady(Worker worker) {
+        try {
+            if (!worker.awaitReady(java.time.Duration.ofSeconds(60))) {
+                LOG.warn("The worker has not joined its group after 60 s; tasks released meanwhile go back through"
+                        + " their queue's limit until it has");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the worker joined its group", e);
+        }
     }
 
     private static void requireFree(int port, String what, String option) {

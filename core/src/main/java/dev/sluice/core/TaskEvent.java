@@ -27,9 +27,13 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TaskEvent(Type type, String queue, String id, int attempt, long at, int count, String detail) {
 
-    /** What happened to the task; the names are the wire values. */
+    /**
+     * What happened to the task; the names are the wire values. {@code requeued}: the task could not
+     * start within its tolerance of its slot (it reached a worker late: a worker restart, a rebalance,
+     * a busy worker) and went back through its queue's limit for a new slot, not counting as an attempt.
+     */
     public enum Type {
-        released, started, completed, failed, retried, dead
+        released, started, completed, failed, retried, dead, requeued
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()

@@ -2,7 +2,8 @@ package dev.sluice.core;
 
 /**
  * Kafka record headers that carry a task's metadata; the record value is the payload, untouched.
- * All values are UTF-8 text; times are milliseconds since the epoch.
+ * All values are UTF-8 text; times are milliseconds since the epoch, except those named {@code -us}
+ * (microseconds since the epoch on Redis's clock).
  */
 public final class TaskHeaders {
 
@@ -16,8 +17,21 @@ public final class TaskHeaders {
     public static final String ATTEMPT = "sluice-attempt";
     /** How many attempts the task's queue allows, stamped by the gate from the queue's settings. */
     public static final String MAX_ATTEMPTS = "sluice-max-attempts";
-    /** When the gate released the task (also the forwarded record's timestamp). */
+    /**
+     * The slot the gate released the task for, in milliseconds: when it may start (also the forwarded
+     * record's timestamp).
+     */
     public static final String RELEASED_AT = "sluice-released-at";
+    /**
+     * When the task may start, stamped by the gate: its slot on the queue's schedule, in microseconds
+     * on Redis's clock. A worker starts it then, not earlier.
+     */
+    public static final String START_AT = "sluice-start-at-us";
+    /**
+     * The latest the task may start, stamped by the gate (microseconds on Redis's clock): a task that
+     * cannot start by then goes back through its queue's limit instead of running late.
+     */
+    public static final String START_BY = "sluice-start-by-us";
 
     private TaskHeaders() {
     }

@@ -34,9 +34,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Forwards granted records in one Kafka transaction with the consumed offsets: each to the ready
- * topic (payload and headers untouched, plus {@code sluice-released-at} and the queue's
- * {@code sluice-max-attempts}, the release time as its timestamp), and now and then the
- * {@code released} events of earlier transactions.
+ * topic (payload and headers untouched, plus its start slot in {@code sluice-start-at-us}, the latest
+ * start in {@code sluice-start-by-us}, the slot in milliseconds in {@code sluice-released-at} and as its
+ * timestamp, and the queue's {@code sluice-max-attempts}), and now and then the {@code released}
+ * events of earlier transactions.
  *
  * <p>A record Kafka refuses for what it is (too large, invalid) would fail every retry and hold up
  * every queue in the transaction: it is remembered, and on the retry it goes to the dead-letter topic
@@ -257,12 +258,13 @@ final class Forwarder {
         }
         String refusal = poison.isEmpty() ? null : poison.getOrDefault(source, Map.of()).get(record.offset());
         if (refusal == null) {
-            headers.remove(TaskHeaders.RELEASED_AT);
-            headers.add(TaskHeaders.RELEASED_AT, utf8(Long.toString(releasedAt)));
+            // set here whatever the record carried: only the gate decides when a task may start
+            replace(headers, TaskHeaders.RELEASED_AT, Long.toString(releasedAt));
+            replace(headers, TaskHeaders.START_AT, Long.toString(grant.slotMicros()));
+            replace(headers, TaskHeaders.START_BY, Long.toString(grant.slotMicros() + grant.toleranceMicros()));
             Integer attempts = maxAttempts.apply(queue);
             if (attempts != null) {
-                headers.remove(TaskHeaders.MAX_ATTEMPTS);
-                headers.add(TaskHeaders.MAX_ATTEMPTS, utf8(Integer.toString(attempts)));
+                replace(headers, TaskHeaders.MAX_ATTEMPTS, Integer.toString(attempts));
             }
             try {
                 Future<RecordMetadata> future = producer.send(new ProducerRecord<>(topics.ready(), null, releasedAt,
@@ -348,6 +350,11 @@ final class Forwarder {
         } catch (NumberFormatException e) {
             return 0;
         }
+    }
+
+    private static void replace(Headers headers, String name, String value) {
+        headers.remove(name);
+        headers.add(name, utf8(value));
     }
 
     private static byte[] utf8(String text) {

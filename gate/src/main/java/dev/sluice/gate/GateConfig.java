@@ -20,18 +20,25 @@ import java.util.UUID;
  *     several instances may together exceed the limit while Redis is away)
  * @param resyncInterval how often the whole queue list is read again, in case a change notification
  *     was missed (changes are normally seen within milliseconds through Redis pub/sub)
+ * @param startLead how far after its release a task's start slot lies at the least: the time it has to
+ *     be committed and reach a worker, which starts it at its slot (ADR 0005). Every gate of a
+ *     deployment should use the same lead; a queue change (pause, new rate) applies to slots not yet
+ *     given out, so to tasks starting up to a lead and a horizon later
  */
 public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, int readyPartitions,
-                         boolean failOpen, Duration resyncInterval) {
+                         boolean failOpen, Duration resyncInterval, Duration startLead) {
 
     public static final String ENV_INSTANCE_ID = "SLUICE_GATE_ID";
     public static final String ENV_MAX_BATCH = "SLUICE_GATE_MAX_BATCH";
     public static final String ENV_READY_PARTITIONS = "SLUICE_READY_PARTITIONS";
     public static final String ENV_FAIL_OPEN = "SLUICE_GATE_FAIL_OPEN";
+    public static final String ENV_START_LEAD_MS = "SLUICE_GATE_START_LEAD_MS";
+    public static final Duration DEFAULT_START_LEAD = Duration.ofMillis(200);
 
     public GateConfig {
         Objects.requireNonNull(sluice, "sluice");
         Objects.requireNonNull(resyncInterval, "resyncInterval");
+        Objects.requireNonNull(startLead, "startLead");
         if (instanceId == null || !instanceId.matches("[A-Za-z0-9._-]{1,100}")) {
             throw new IllegalArgumentException("the gate instance id must be 1 to 100 letters, digits, '.', '_' or '-',"
                     + " got \"" + instanceId + "\"");
@@ -43,14 +50,19 @@ public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, i
             throw new IllegalArgumentException("the ready topic's partitions must be between 1 and 10000, got "
                     + readyPartitions);
         }
+        dev.sluice.core.redis.TokenBucket.checkLead(startLead);
         if (resyncInterval.compareTo(Duration.ofSeconds(1)) < 0) {
             throw new IllegalArgumentException("the resync interval must be at least 1 s, got " + resyncInterval);
         }
     }
 
-    /** Defaults: a random instance id, batches of 5000, 8 ready partitions, fail closed, resync every 30 s. */
+    /**
+     * Defaults: a random instance id, batches of 5000, 8 ready partitions, fail closed, resync every 30 s,
+     * start slots at least 200 ms after release.
+     */
     public static GateConfig of(SluiceConfig sluice) {
-        return new GateConfig(sluice, UUID.randomUUID().toString(), 5000, 8, false, Duration.ofSeconds(30));
+        return new GateConfig(sluice, UUID.randomUUID().toString(), 5000, 8, false, Duration.ofSeconds(30),
+                DEFAULT_START_LEAD);
     }
 
     /** Reads {@link SluiceConfig#fromEnvironment} and the gate's own variables. */
@@ -62,17 +74,22 @@ public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, i
                     Env.integer(env, ENV_MAX_BATCH, defaults.maxBatch()),
                     Env.integer(env, ENV_READY_PARTITIONS, defaults.readyPartitions()),
                     Env.bool(env, ENV_FAIL_OPEN, false),
-                    defaults.resyncInterval());
+                    defaults.resyncInterval(),
+                    Duration.ofMillis(Env.integer(env, ENV_START_LEAD_MS, (int) DEFAULT_START_LEAD.toMillis())));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("gate configuration: " + e.getMessage(), e);
         }
     }
 
     public GateConfig withInstanceId(String id) {
-        return new GateConfig(sluice, id, maxBatch, readyPartitions, failOpen, resyncInterval);
+        return new GateConfig(sluice, id, maxBatch, readyPartitions, failOpen, resyncInterval, startLead);
     }
 
     public GateConfig withFailOpen(boolean value) {
-        return new GateConfig(sluice, instanceId, maxBatch, readyPartitions, value, resyncInterval);
+        return new GateConfig(sluice, instanceId, maxBatch, readyPartitions, value, resyncInterval, startLead);
+    }
+
+    public GateConfig withStartLead(Duration value) {
+        return new GateConfig(sluice, instanceId, maxBatch, readyPartitions, failOpen, resyncInterval, value);
     }
 }

@@ -50,8 +50,10 @@ final class GateLoop implements Runnable {
     private final Producer<byte[], byte[]> producer;
     private final TokenBucket bucket;
     private final QueueRegistry registry;
-    /** The configured horizon: the least the gate reserves ahead. */
+    /** The configured horizon: the least the gate reserves ahead, beyond the start lead. */
     private final long horizonNanos;
+    /** How far after now the first possible start slot of a task is put: the time it has to reach a worker. */
+    private final long leadNanos;
     /**
      * How long a step's work (asking buckets, committing a transaction) takes, smoothed. The gate
      * reserves slots at least four of these ahead, so that a slow commit never makes it late for a slot
@@ -98,6 +100,7 @@ final class GateLoop implements Runnable {
         this.registry = registry;
         this.metrics = metrics;
         this.horizonNanos = config.sluice().bucketHorizon().toNanos();
+        this.leadNanos = config.startLead().toNanos();
         this.forwarder = new Forwarder(producer, topics, queue -> {
             Queue known = this.known.get(queue);
             return known == null ? null : known.spec().maxAttempts();
@@ -291,15 +294,11 @@ final class GateLoop implements Runnable {
     private long sleepNanos() {
         long now = System.nanoTime();
         long until = now + MAX_SLEEP_NANOS;
-        if (clock.known()) {
-            for (Lane lane : lanes.values()) {
-                OptionalLong deadline = lane.nextDeadlineNanos(clock);
-                if (deadline.isPresent()) {
-                    until = Math.min(until, deadline.getAsLong());
-                }
+        for (Lane lane : lanes.values()) {
+            OptionalLong deadline = lane.nextDeadlineNanos(now);
+            if (deadline.isPresent()) {
+                until = Math.min(until, deadline.getAsLong());
             }
-        } else if (lanes.values().stream().anyMatch(l -> l.waitingForTokens() > 0)) {
-            until = now;
         }
         if (committing != null) {
             // its releases' events wait for it to be settled
@@ -336,7 +335,7 @@ final class GateLoop implements Runnable {
         long before = System.nanoTime();
         List<Acquisition> acquisitions;
         try {
-            acquisitions = bucket.acquireAll(requests, Duration.ofNanos(horizon));
+            acquisitions = bucket.acquireAll(requests, Duration.ofNanos(horizon), config.startLead());
         } catch (JedisException e) {
             noteRedisDown(e);
             redisRetryAtNanos = System.nanoTime() + redisBackoff.nextDelayNanos();
@@ -354,7 +353,7 @@ final class GateLoop implements Runnable {
             }
             metrics.acquired(acquisition.granted());
             Lane.Status previous = lane.status();
-            lane.onAcquired(acquisition, clock, after, horizon);
+            lane.onAcquired(acquisition, clock, after, leadNanos, horizon);
             if (lane.status() != previous) {
                 LOG.info("Queue {} is {}: {}", lane.queue(), lane.status().name().toLowerCase(),
                         lane.status() == Lane.Status.ACTIVE ? "releasing" : "releasing nothing");
@@ -384,24 +383,30 @@ final class GateLoop implements Runnable {
             clock.observe(System.currentTimeMillis() * 1_000, now, now);
         }
         Acquisition acquisition = localBuckets.acquire(lane.queue(), known.get(lane.queue()).spec(), want,
-                clock.redisMicros(now), horizonNanos / 1_000);
+                clock.redisMicros(now), leadNanos / 1_000, horizonNanos / 1_000);
         metrics.acquired(acquisition.granted());
-        lane.onAcquired(acquisition, clock, now, horizonNanos);
+        lane.onAcquired(acquisition, clock, now, leadNanos, horizonNanos);
     }
 
     /**
-     * Sends the records whose slots have come in one transaction and hands its commit to the committer
-     * thread: while Kafka completes it, the loop polls the next records and asks Redis for their tokens.
-     * A transaction begins only after the previous one is settled.
+     * Sends the granted records in one transaction, each with its start slot (at least the start lead
+     * ahead), and hands its commit to the committer thread: while Kafka completes it, the loop polls the
+     * next records and asks Redis for their tokens. A transaction begins only after the previous one is
+     * settled.
      */
     private void forwardDue() {
-        if (!clock.known()) {
+        if (lanes.values().stream().noneMatch(Lane::hasGrants)) {
             return;
         }
-        long redisNow = clock.redisMicros(System.nanoTime());
+        if (!halted) {
+            // first: if the transaction before failed, its lanes are rewound and their later grants
+            // dropped with them, to be fetched again; taken now, those grants would be forwarded and their
+            // offsets committed while the records before them are fetched again (a duplicate each)
+            settleCommit();
+        }
         Map<Lane, List<Lane.Grant>> due = new HashMap<>();
         for (Lane lane : lanes.values()) {
-            List<Lane.Grant> grants = lane.takeDue(redisNow);
+            List<Lane.Grant> grants = lane.takeGranted();
             if (!grants.isEmpty()) {
                 due.put(lane, grants);
             }
@@ -416,7 +421,6 @@ final class GateLoop implements Runnable {
             }
             return;
         }
-        settleCommit();
         Forwarder.Open open = forwarder.send(due, consumer.groupMetadata());
         if (open == null) {
             rewind(due);

@@ -18,7 +18,8 @@ public final class GateMain {
                     Releases each queue's tasks from sluice.q.<queue> to sluice.ready at the queue's rate.
                     Configured by environment variables: KAFKA_BOOTSTRAP_SERVERS, REDIS_URL,
                     SLUICE_TOPIC_PREFIX, SLUICE_KEY_PREFIX, SLUICE_BUCKET_HORIZON_MS, SLUICE_GATE_ID,
-                    SLUICE_GATE_MAX_BATCH, SLUICE_READY_PARTITIONS, SLUICE_GATE_FAIL_OPEN.""");
+                    SLUICE_GATE_MAX_BATCH, SLUICE_READY_PARTITIONS, SLUICE_GATE_FAIL_OPEN,
+                    SLUICE_GATE_START_LEAD_MS.""");
             return;
         }
         GateConfig config;

@@ -11,7 +11,10 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * One queue's partition as the gate holds it: the records fetched but not yet granted a token, the
- * records granted a token and waiting for their slot, and when the bucket may be asked again.
+ * records granted a token and not yet forwarded, and when the bucket may be asked again.
+ *
+ * <p>A granted record is forwarded at once with its start slot: the bucket puts every slot at least
+ * the gate's start lead ahead of now, and the worker starts the task at its slot (ADR 0005).
  *
  * <p>Records stay in offset order through both stages, so the offsets released are always a prefix
  * of what was fetched and the committed offset is simply the last released one plus one. The number
@@ -24,8 +27,11 @@ final class Lane {
     /** What the bucket last said of the queue. */
     enum Status { ACTIVE, INACTIVE, UNKNOWN }
 
-    /** A record granted a token, to be forwarded at {@code slotMicros} (Redis time). */
-    record Grant(ConsumerRecord<byte[], byte[]> record, long slotMicros) {
+    /**
+     * A record granted a token: its task starts at {@code slotMicros} (Redis time), and goes back
+     * through its queue's limit if it cannot start by {@code slotMicros + toleranceMicros}.
+     */
+    record Grant(ConsumerRecord<byte[], byte[]> record, long slotMicros, long toleranceMicros) {
     }
 
     private final TopicPartition partition;
@@ -94,12 +100,13 @@ final class Lane {
      * Takes the bucket's answer: the first {@code granted} waiting records get its slots.
      *
      * @param clock maps the reply's Redis times onto local time
-     * @param horizonNanos how far ahead the bucket reserves slots. The next call is made when the next
-     *     token is a whole horizon away, so that a slow transaction commit in the loop does not make
-     *     the gate late for it; for a fast queue (this call got several tokens) half a horizon away,
-     *     so that each call still reserves about half a horizon's worth of tokens
+     * @param leadNanos how far after now the bucket puts the first possible slot
+     * @param horizonNanos how far beyond the lead the bucket reserves slots. The next call is made when
+     *     the next token is a lead and a whole horizon away, so that a slow step in the loop does not
+     *     make the gate late for it; for a fast queue (this call got several tokens) a lead and half a
+     *     horizon away, so that each call still reserves about half a horizon's worth of tokens
      */
-    void onAcquired(Acquisition acquisition, ClockSync clock, long nowNanos, long horizonNanos) {
+    void onAcquired(Acquisition acquisition, ClockSync clock, long nowNanos, long leadNanos, long horizonNanos) {
         switch (acquisition.outcome()) {
             case INACTIVE -> {
                 status = Status.INACTIVE;
@@ -112,11 +119,12 @@ final class Lane {
             case OK -> {
                 status = Status.ACTIVE;
                 for (int i = 0; i < acquisition.granted(); i++) {
-                    granted.addLast(new Grant(waiting.removeFirst(), acquisition.slotMicros(i)));
+                    granted.addLast(new Grant(waiting.removeFirst(), acquisition.slotMicros(i),
+                            acquisition.toleranceMicros()));
                 }
                 long next = clock.localNanos(acquisition.nextTokenMicros());
-                long lead = acquisition.granted() > 1 ? horizonNanos / 2 : horizonNanos;
-                acquireAtNanos = Math.max(nowNanos, next - lead);
+                long ahead = leadNanos + (acquisition.granted() > 1 ? horizonNanos / 2 : horizonNanos);
+                acquireAtNanos = Math.max(nowNanos, next - ahead);
             }
             default -> throw new IllegalStateException("unexpected outcome " + acquisition.outcome());
         }
@@ -133,20 +141,22 @@ final class Lane {
         acquireAtNanos = nowNanos;
     }
 
-    /** Removes and returns the granted records whose slot has come, in offset order. */
-    List<Grant> takeDue(long redisNowMicros) {
-        List<Grant> due = new ArrayList<>();
-        while (!granted.isEmpty() && granted.peekFirst().slotMicros() <= redisNowMicros) {
-            due.add(granted.removeFirst());
-        }
+    boolean hasGrants() {
+        return !granted.isEmpty();
+    }
+
+    /** Removes and returns the granted records, in offset order: they are forwarded now. */
+    List<Grant> takeGranted() {
+        List<Grant> due = new ArrayList<>(granted);
+        granted.clear();
         return due;
     }
 
-    /** The next local time at which this lane has something to do, if any. */
-    OptionalLong nextDeadlineNanos(ClockSync clock) {
+    /** The next local time at which this lane has something to do, if any: at once while it holds grants. */
+    OptionalLong nextDeadlineNanos(long nowNanos) {
         long deadline = Long.MAX_VALUE;
         if (!granted.isEmpty()) {
-            deadline = clock.localNanos(granted.peekFirst().slotMicros());
+            deadline = nowNanos;
         }
         if (status == Status.ACTIVE && !waiting.isEmpty()) {
             deadline = Math.min(deadline, acquireAtNanos);

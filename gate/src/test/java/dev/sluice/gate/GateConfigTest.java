@@ -16,6 +16,7 @@ class GateConfigTest {
         assertThat(config.maxBatch()).isEqualTo(5000);
         assertThat(config.readyPartitions()).isEqualTo(8);
         assertThat(config.instanceId()).isNotBlank();
+        assertThat(config.startLead()).hasMillis(200);
         assertThat(Gate.group(config)).isEqualTo("sluice-gate");
     }
 
@@ -23,12 +24,14 @@ class GateConfigTest {
     void readsItsVariables() {
         GateConfig config = GateConfig.fromEnvironment(Map.of(
                 "SLUICE_GATE_ID", "gate-1", "SLUICE_GATE_MAX_BATCH", "50",
-                "SLUICE_READY_PARTITIONS", "3", "SLUICE_GATE_FAIL_OPEN", "true", "SLUICE_TOPIC_PREFIX", "acme"));
+                "SLUICE_READY_PARTITIONS", "3", "SLUICE_GATE_FAIL_OPEN", "true", "SLUICE_TOPIC_PREFIX", "acme",
+                "SLUICE_GATE_START_LEAD_MS", "500"));
 
         assertThat(config.instanceId()).isEqualTo("gate-1");
         assertThat(config.maxBatch()).isEqualTo(50);
         assertThat(config.readyPartitions()).isEqualTo(3);
         assertThat(config.failOpen()).isTrue();
+        assertThat(config.startLead()).hasMillis(500);
         assertThat(Gate.group(config)).isEqualTo("acme-gate");
     }
 
@@ -42,5 +45,7 @@ class GateConfigTest {
                 .hasMessageContaining("SLUICE_GATE_FAIL_OPEN must be true or false");
         assertThatThrownBy(() -> GateConfig.fromEnvironment(Map.of("SLUICE_GATE_ID", "a b")))
                 .hasMessageContaining("instance id");
+        assertThatThrownBy(() -> GateConfig.fromEnvironment(Map.of("SLUICE_GATE_START_LEAD_MS", "20000")))
+                .hasMessageContaining("start lead must be between 0 and 10000 ms");
     }
 }

@@ -50,7 +50,7 @@ class GateStrictnessIT {
     }
 
     @Test
-    void forwardsPayloadAndHeadersUntouchedAndStampsTheReleaseTime() {
+    void forwardsPayloadAndHeadersUntouchedAndStampsTheStartSlot() {
         try (GateFixture world = new GateFixture()) {
             QueueName queue = world.createQueue("100/1s", 1);
             List<String> ids = world.submit(queue, 3);
@@ -67,6 +67,10 @@ class GateStrictnessIT {
                     assertThat(header(record, TaskHeaders.QUEUE)).isEqualTo(queue.value());
                     assertThat(header(record, TaskHeaders.RELEASED_AT)).isEqualTo(Long.toString(record.timestamp()));
                     assertThat(header(record, TaskHeaders.MAX_ATTEMPTS)).isEqualTo("3");
+                    long startAt = Long.parseLong(header(record, TaskHeaders.START_AT));
+                    assertThat(startAt / 1_000).isEqualTo(record.timestamp());
+                    // 100/1s: half the guard (5 ms), less than half an interval (5.05 ms)
+                    assertThat(Long.parseLong(header(record, TaskHeaders.START_BY)) - startAt).isEqualTo(5_000);
                 }
             }
         }

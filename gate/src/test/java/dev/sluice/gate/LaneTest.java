@@ -29,33 +29,38 @@ class LaneTest {
     }
 
     static Acquisition acquisition(Acquisition.Outcome outcome, long now, long next, long... slots) {
-        return Acquisition.of(outcome, now, next, slots);
+        return Acquisition.of(outcome, now, next, 5_000, slots);
     }
 
     @Test
-    void grantedRecordsWaitForTheirSlotAndLeaveInOffsetOrder() {
+    void grantedRecordsLeaveAtOnceInOffsetOrderWithTheirSlotsAndTolerance() {
         for (long offset = 10; offset < 13; offset++) {
             lane.add(record(offset));
         }
-        lane.onAcquired(acquisition(Acquisition.Outcome.OK, 1_000_000_000L, 1_000_030_000L,
-                1_000_000_000L, 1_000_010_000L, 1_000_020_000L), clock, 0, 50 * MS);
+        lane.onAcquired(acquisition(Acquisition.Outcome.OK, 1_000_000_000L, 1_000_230_000L,
+                1_000_200_000L, 1_000_210_000L, 1_000_220_000L), clock, 0, 200 * MS, 50 * MS);
 
-        assertThat(lane.takeDue(1_000_009_999L)).extracting(g -> g.record().offset()).containsExactly(10L);
-        assertThat(lane.takeDue(1_000_025_000L)).extracting(g -> g.record().offset()).containsExactly(11L, 12L);
+        assertThat(lane.nextDeadlineNanos(0)).hasValue(0L);
+        assertThat(lane.takeGranted()).extracting(g -> g.record().offset(), Lane.Grant::slotMicros,
+                        Lane.Grant::toleranceMicros)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(10L, 1_000_200_000L, 5_000L),
+                        org.assertj.core.groups.Tuple.tuple(11L, 1_000_210_000L, 5_000L),
+                        org.assertj.core.groups.Tuple.tuple(12L, 1_000_220_000L, 5_000L));
         assertThat(lane.held()).isZero();
+        assertThat(lane.takeGranted()).isEmpty();
     }
 
     @Test
-    void asksAgainAHorizonBeforeTheNextTokenAndNotBefore() {
+    void asksAgainALeadAndAHorizonBeforeTheNextTokenAndNotBefore() {
         lane.add(record(0));
         lane.add(record(1));
-        lane.onAcquired(acquisition(Acquisition.Outcome.OK, 1_000_000_000L, 1_001_000_000L, 1_000_000_000L),
-                clock, 0, 50 * MS);
+        lane.onAcquired(acquisition(Acquisition.Outcome.OK, 1_000_000_000L, 1_001_000_000L, 1_000_200_000L),
+                clock, 0, 200 * MS, 50 * MS);
 
         long nextTokenLocal = 1_000 * MS;
-        assertThat(lane.wantsTokens(nextTokenLocal - 50 * MS - 1)).isFalse();
-        assertThat(lane.wantsTokens(nextTokenLocal - 50 * MS)).isTrue();
-        assertThat(lane.nextDeadlineNanos(clock)).hasValue(0L); // the granted record is due at once
+        assertThat(lane.wantsTokens(nextTokenLocal - 250 * MS - 1)).isFalse();
+        assertThat(lane.wantsTokens(nextTokenLocal - 250 * MS)).isTrue();
+        assertThat(lane.nextDeadlineNanos(7)).hasValue(7L); // the granted record is forwarded at once
     }
 
     @Test
@@ -64,7 +69,7 @@ class LaneTest {
             lane.add(record(offset));
         }
         lane.onAcquired(acquisition(Acquisition.Outcome.OK, 1_000_000_000L, 1_000_050_000L,
-                1_000_000_000L, 1_000_025_000L), clock, 0, 50 * MS);
+                1_000_000_000L, 1_000_025_000L), clock, 0, 0, 50 * MS);
 
         assertThat(lane.wantsTokens(25 * MS - 1)).isFalse();
         assertThat(lane.wantsTokens(25 * MS)).isTrue();
@@ -73,16 +78,16 @@ class LaneTest {
     @Test
     void inactiveOrUnknownQueuesWaitUntilReconsidered() {
         lane.add(record(0));
-        lane.onAcquired(acquisition(Acquisition.Outcome.INACTIVE, 1_000_000_000L, -1), clock, 0, 50 * MS);
+        lane.onAcquired(acquisition(Acquisition.Outcome.INACTIVE, 1_000_000_000L, -1), clock, 0, 0, 50 * MS);
 
         assertThat(lane.status()).isEqualTo(Lane.Status.INACTIVE);
         assertThat(lane.wantsTokens(Long.MAX_VALUE - 1)).isFalse();
-        assertThat(lane.nextDeadlineNanos(clock)).isEmpty();
+        assertThat(lane.nextDeadlineNanos(0)).isEmpty();
 
         lane.reconsider(5);
         assertThat(lane.wantsTokens(5)).isTrue();
 
-        lane.onAcquired(acquisition(Acquisition.Outcome.UNKNOWN_QUEUE, 1_000_000_000L, -1), clock, 5, 50 * MS);
+        lane.onAcquired(acquisition(Acquisition.Outcome.UNKNOWN_QUEUE, 1_000_000_000L, -1), clock, 5, 0, 50 * MS);
         assertThat(lane.status()).isEqualTo(Lane.Status.UNKNOWN);
         assertThat(lane.wantsTokens(10)).isFalse();
     }
@@ -97,8 +102,8 @@ class LaneTest {
         assertThat(lane.shouldResume()).isFalse();
 
         lane.onAcquired(acquisition(Acquisition.Outcome.OK, 1_000_000_000L, 1_000_000_002L,
-                1_000_000_000L, 1_000_000_001L), clock, 0, 0);
-        lane.takeDue(1_000_000_001L);
+                1_000_000_000L, 1_000_000_001L), clock, 0, 0, 0);
+        lane.takeGranted();
 
         assertThat(lane.shouldResume()).isTrue();
     }
@@ -108,7 +113,7 @@ class LaneTest {
         lane.add(record(7));
         lane.add(record(8));
         lane.onAcquired(acquisition(Acquisition.Outcome.OK, 1_000_000_000L, 1_000_500_000L, 1_000_400_000L),
-                clock, 0, 50 * MS);
+                clock, 0, 0, 50 * MS);
 
         assertThat(lane.rewind()).hasValue(7L);
         assertThat(lane.held()).isZero();

@@ -16,16 +16,18 @@ class LocalBucketsTest {
     private static final QueueName QUEUE = QueueName.of("q");
 
     @Test
-    void grantsEvenlySpacedSlotsWithinTheHorizon() {
+    void grantsEvenlySpacedSlotsOnTheGuardedScheduleFromTheLeadOnAsTheScriptDoes() {
         LocalBuckets buckets = new LocalBuckets();
         QueueSpec spec = QueueSpec.of(RateLimit.parse("10/1s"));
 
-        Acquisition first = buckets.acquire(QUEUE, spec, 100, 1_000_000, 250_000);
+        Acquisition first = buckets.acquire(QUEUE, spec, 100, 1_000_000, 200_000, 250_000);
 
+        assertThat(first.nowMicros()).isEqualTo(1_000_000);
         assertThat(first.granted()).isEqualTo(3);
-        assertThat(first.slotMicros(0)).isEqualTo(1_000_000);
-        assertThat(first.slotMicros(2)).isEqualTo(1_200_000);
-        assertThat(first.nextTokenMicros()).isEqualTo(1_300_000);
+        assertThat(first.slotMicros(0)).isEqualTo(1_200_000);
+        assertThat(first.slotMicros(2)).isEqualTo(1_402_000);
+        assertThat(first.nextTokenMicros()).isEqualTo(1_503_000);
+        assertThat(first.toleranceMicros()).isEqualTo(5_000);
     }
 
     @Test
@@ -34,7 +36,7 @@ class LocalBucketsTest {
         QueueSpec spec = QueueSpec.of(RateLimit.parse("3/7s")).withBurst(2);
         List<Long> slots = new ArrayList<>();
         for (long now = 0; now < 70_000_000; now += 100_000) {
-            Acquisition acquisition = buckets.acquire(QUEUE, spec, 10, now, 0);
+            Acquisition acquisition = buckets.acquire(QUEUE, spec, 10, now, 0, 0);
             for (int i = 0; i < acquisition.granted(); i++) {
                 slots.add(acquisition.slotMicros(i));
             }

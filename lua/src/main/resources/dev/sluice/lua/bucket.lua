@@ -5,6 +5,28 @@
 -- wraps every `permits` tokens and the base then moves by exactly one period, so fractional
 -- intervals such as 3/7s never accumulate rounding: every period holds exactly `permits` slots.
 -- All times are integer microseconds from Redis TIME.
+--
+-- The schedule keeps a guard: each period is stretched by a hundredth of itself, so that N slots span
+-- at least P + P/100. A task may start up to a tolerance after its slot (half the guard, at most half an
+-- interval) and still leave half the guard for the way from the worker to the service it calls: the
+-- limit then holds where the calls arrive, not only at the gate (ADR 0005). Mirrored by
+-- dev.sluice.core.StartGuard.
+
+local GUARD_DIVISOR = 100
+local MIN_TOLERANCE_US = 500
+
+-- the period the schedule runs at, for a queue whose limit says p
+local function guarded(p)
+  return p + math.ceil(p / GUARD_DIVISOR)
+end
+
+-- how late after its slot a task may still start: half the guard, at most half an interval, and never
+-- less than MIN_TOLERANCE_US (periods under 100 ms hold their windows only within that much)
+local function tolerance(n, p)
+  local g = guarded(p)
+  local t = math.min((g - p) / 2, g / n / 2)
+  return math.floor(math.max(t, MIN_TOLERANCE_US))
+end
 
 local function slot(base, j, n, p)
   local periods = math.floor(j / n)

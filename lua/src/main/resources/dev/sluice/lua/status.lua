@@ -2,7 +2,8 @@
 --
 -- KEYS[1]  the queue's meta hash, KEYS[2] its bucket hash (see acquire.lua)
 --
--- Returns {status, tokens, capacity, permits, period_us, now_us, next_us}
+-- Returns {status, tokens, capacity, permits, period_us, now_us, next_us}, the tokens and next token on
+-- the queue's guarded period (bucket.lua), permits and period_us as the limit says them
 --   status   0 active, 1 unknown queue (other fields 0), 2 inactive (figures as if active)
 --   tokens   how many tokens could be granted right now (0..capacity)
 --   capacity the burst
@@ -14,7 +15,8 @@ if not meta[1] then
   return {1, 0, 0, 0, 0, now, -1}
 end
 local n = tonumber(meta[1])
-local p = tonumber(meta[2])
+local raw_p = tonumber(meta[2])
+local p = guarded(raw_p)
 local b = tonumber(meta[3]) or 1
 local status = 0
 if meta[4] ~= 'active' then
@@ -23,7 +25,7 @@ end
 
 local base, j = load_bucket(KEYS[2], n, p, now)
 if base == nil then
-  return {status, b, b, n, p, now, now}
+  return {status, b, b, n, raw_p, now, now}
 end
 
 -- tokens = how many i in [0, b) have slot(base, j + i - (b - 1)) <= now; monotone in i
@@ -40,4 +42,4 @@ local nextAt = now
 if lo == 0 then
   nextAt = slot(base, j - (b - 1), n, p)
 end
-return {status, lo, b, n, p, now, nextAt}
+return {status, lo, b, n, raw_p, now, nextAt}

@@ -35,7 +35,7 @@ class AcquireScriptIT extends ScriptTest {
     }
 
     @Test
-    void fivePerSecondReleasesNoMoreThanFivePerWindowAndSpacesThemEvenly() {
+    void fivePerSecondGrantsNoMoreThanFivePerWindowAndSpacesThemEvenly() {
         String queue = randomQueue();
         redis.defineQueue(queue, 5, SECOND, 1);
 
@@ -82,16 +82,17 @@ class AcquireScriptIT extends ScriptTest {
             slots.addAll(redis.acquire(queue, 7, 1_000 * SECOND).slots());
         }
 
+        // on the guarded period, 7.07 s: exactly 3 slots in each, wherever the fraction falls
         long first = slots.get(0);
         for (int k = 0; k < 300; k++) {
-            assertThat(slots.get(k) - first).as("slot %d", k).isEqualTo(k * 7 * SECOND / 3);
+            assertThat(slots.get(k) - first).as("slot %d", k).isEqualTo(k * 7_070_000L / 3);
         }
-        assertThat(slots.get(299) - slots.get(296)).isEqualTo(7 * SECOND);
+        assertThat(slots.get(299) - slots.get(296)).isEqualTo(7_070_000L);
         assertThat(maxInAnyWindow(slots, 7 * SECOND)).isEqualTo(3);
     }
 
     @Test
-    void onePerHourGrantsAtOnceThenWaitsAnHour() {
+    void onePerHourGrantsAtOnceThenWaitsAnHourAndItsGuard() {
         String queue = randomQueue();
         redis.defineQueue(queue, 1, 3600 * SECOND, 1);
 
@@ -101,8 +102,8 @@ class AcquireScriptIT extends ScriptTest {
         assertThat(first.granted()).isEqualTo(1);
         assertThat(first.slots().get(0)).isEqualTo(first.now());
         assertThat(second.granted()).isZero();
-        assertThat(second.next() - first.slots().get(0)).isCloseTo(3600 * SECOND, within(1_000L));
-        assertThat(second.next() - second.now()).isCloseTo(3600 * SECOND, within(1_000L));
+        assertThat(second.next() - first.slots().get(0)).isEqualTo(3636 * SECOND);
+        assertThat(second.next() - second.now()).isCloseTo(3636 * SECOND, within(50_000L));
     }
 
     @Test
@@ -174,16 +175,16 @@ class AcquireScriptIT extends ScriptTest {
         String queue = randomQueue();
         redis.defineQueue(queue, 1, 10 * SECOND, 1);
         Grant slow = redis.acquire(queue, 1, 0);
-        assertThat(redis.acquire(queue, 1, 0).next() - slow.now()).isCloseTo(10 * SECOND, within(1_000L));
+        assertThat(redis.acquire(queue, 1, 0).next() - slow.now()).isCloseTo(10_100_000L, within(1_000L));
 
         redis.redis.hset(ScriptFixture.meta(queue), "permits", "10");
         redis.redis.hset(ScriptFixture.meta(queue), "period_us", String.valueOf(SECOND));
         Grant fast = redis.acquire(queue, 1, 0);
 
-        // what is left of the 10 s debt, counted in tokens, is worth 100 times less at 10/1s
-        long debtAtOldRate = slow.now() + 10 * SECOND - fast.now();
+        // what is left of the 10.1 s debt, counted in tokens, is worth 100 times less at 10/1s
+        long debtAtOldRate = slow.now() + 10_100_000L - fast.now();
         assertThat(fast.next() - fast.now()).isCloseTo(debtAtOldRate / 100, within(1_000L));
-        assertThat(fast.next() - fast.now()).isLessThanOrEqualTo(100_000L);
+        assertThat(fast.next() - fast.now()).isLessThanOrEqualTo(101_000L);
         sleepMicros(fast.next() - fast.now() + 1_000);
         assertThat(redis.acquire(queue, 1, 0).granted()).isEqualTo(1);
     }
@@ -192,12 +193,12 @@ class AcquireScriptIT extends ScriptTest {
     void raisingTheRateAfterSlotsReservedAheadKeepsTheNewIntervalAfterTheLastOfThem() {
         String queue = randomQueue();
         redis.defineQueue(queue, 10, SECOND, 1);
-        List<Long> old = redis.acquire(queue, 100, SECOND / 2).slots(); // now, +100 ms, …, +500 ms
+        List<Long> old = redis.acquire(queue, 100, SECOND / 2).slots(); // now, +101 ms, …, +404 ms
 
         redis.redis.hset(ScriptFixture.meta(queue), "permits", "20");
         List<Long> raised = redis.acquire(queue, 100, SECOND).slots();
 
-        assertThat(old).hasSize(6);
+        assertThat(old).hasSize(5);
         assertThat(raised.get(0) - old.get(old.size() - 1)).isGreaterThanOrEqualTo(SECOND / 20);
         List<Long> all = new ArrayList<>(old);
         all.addAll(raised);
@@ -218,7 +219,7 @@ class AcquireScriptIT extends ScriptTest {
         // strictness at the new rate: the next comes a whole new interval after the last release
         assertThat(slow.granted()).isZero();
         assertThat(slow.next() - slow.now()).isGreaterThanOrEqualTo((fast.next() - slow.now()) * 600);
-        assertThat(slow.next() - fast.slots().get(0)).isEqualTo(60 * SECOND);
+        assertThat(slow.next() - fast.slots().get(0)).isEqualTo(60_600_000L);
     }
 
     @Test
@@ -258,7 +259,41 @@ class AcquireScriptIT extends ScriptTest {
         redis.acquire(queue, 1, 0);
         long ttl = redis.redis.pttl(ScriptFixture.bucket(queue));
 
-        assertThat(ttl).isBetween(5_000L, 6_000L);
+        // the next token's slot (5.05 s away) and a second more
+        assertThat(ttl).isBetween(5_000L, 6_050L);
+    }
+
+    @Test
+    void aLeadPutsEverySlotThatFarAheadAndCallersWithoutOneStillComeAfter() {
+        String queue = randomQueue();
+        redis.defineQueue(queue, 10, SECOND, 1);
+
+        Grant ahead = redis.acquire(queue, 10, 150_000, 200_000);
+        Grant plain = redis.acquire(queue, 10, 0, 0);
+
+        assertThat(ahead.slots()).hasSize(2);
+        assertThat(ahead.slots().get(0) - ahead.now()).isEqualTo(200_000);
+        assertThat(ahead.slots().get(1) - ahead.slots().get(0)).isEqualTo(101_000);
+        assertThat(ahead.next()).isEqualTo(ahead.slots().get(1) + 101_000);
+        // a caller with no lead finds the schedule where the first left it
+        assertThat(plain.granted()).isZero();
+        assertThat(plain.next()).isEqualTo(ahead.next());
+    }
+
+    @Test
+    void everyGrantSaysHowLateItsTasksMayStart() {
+        String tenPerSecond = randomQueue();
+        String twoHundredPerSecond = randomQueue();
+        String twoThousandPerSecond = randomQueue();
+        redis.defineQueue(tenPerSecond, 10, SECOND, 1);
+        redis.defineQueue(twoHundredPerSecond, 200, SECOND, 1);
+        redis.defineQueue(twoThousandPerSecond, 2000, SECOND, 1);
+
+        // half the guard (5 ms); half an interval (2.525 ms); the floor of 0.5 ms
+        assertThat(redis.acquire(tenPerSecond, 1, 0).tolerance()).isEqualTo(5_000);
+        assertThat(redis.acquire(twoHundredPerSecond, 1, 0).tolerance()).isEqualTo(2_525);
+        assertThat(redis.acquire(twoThousandPerSecond, 1, 0).tolerance()).isEqualTo(500);
+        assertThat(redis.acquire(randomQueue(), 1, 0).tolerance()).isZero();
     }
 
     @Test

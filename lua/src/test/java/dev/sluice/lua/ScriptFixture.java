@@ -61,13 +61,18 @@ final class ScriptFixture implements AutoCloseable {
     }
 
     Grant acquire(String queue, int max, long horizonMicros) {
+        return acquire(queue, max, horizonMicros, 0);
+    }
+
+    Grant acquire(String queue, int max, long horizonMicros, long leadMicros) {
         List<?> reply = (List<?>) redis.evalsha(acquireSha, List.of(meta(queue), bucket(queue)),
-                List.of(String.valueOf(max), String.valueOf(horizonMicros)));
+                List.of(String.valueOf(max), String.valueOf(horizonMicros), String.valueOf(leadMicros)));
         List<Long> slots = new ArrayList<>();
-        for (int i = 4; i < reply.size(); i++) {
+        for (int i = 5; i < reply.size(); i++) {
             slots.add((Long) reply.get(i));
         }
-        return new Grant((Long) reply.get(0), (Long) reply.get(1), (Long) reply.get(2), (Long) reply.get(3), slots);
+        return new Grant((Long) reply.get(0), (Long) reply.get(1), (Long) reply.get(2), (Long) reply.get(3),
+                (Long) reply.get(4), slots);
     }
 
     Status status(String queue) {
@@ -81,7 +86,7 @@ final class ScriptFixture implements AutoCloseable {
         redis.close();
     }
 
-    record Grant(long status, long granted, long now, long next, List<Long> slots) {
+    record Grant(long status, long granted, long now, long next, long tolerance, List<Long> slots) {
     }
 
     record Status(long status, long tokens, long capacity, long permits, long periodMicros, long now, long next) {

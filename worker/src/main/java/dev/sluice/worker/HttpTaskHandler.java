@@ -2,14 +2,18 @@ package dev.sluice.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import dev.sluice.worker.api.Task;
 import dev.sluice.worker.api.TaskHandler;
 import dev.sluice.worker.api.TaskResult;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -34,6 +38,7 @@ public final class HttpTaskHandler implements TaskHandler {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    private static final int WARM_UP_REQUESTS = 200;
     private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");
 
     private final HttpClient client;
@@ -76,6 +81,33 @@ public final class HttpTaskHandler implements TaskHandler {
             return after.map(d -> TaskResult.retryAfter(summary, d)).orElseGet(() -> TaskResult.retry(summary));
         }
         return TaskResult.fail(summary);
+    }
+
+    /**
+     * Sends GETs and POSTs with a JSON body through the same client to a server of its own on loopback,
+     * then stops it: the classes of a request are loaded and its code compiled before the first task.
+     * (Here the first requests of a fresh JVM took 3 to 12 ms to arrive, against 1 to 2 ms once warm.)
+     */
+    @Override
+    public void warmUp() throws IOException, InterruptedException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        server.start();
+        try {
+            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/warm-up";
+            for (int i = 0; i < WARM_UP_REQUESTS / 2; i++) {
+                for (String payload : new String[] {"{\"url\":\"" + url + "\"}",
+                    "{\"method\":\"POST\",\"url\":\"" + url + "\",\"headers\":{\"X-Warm-Up\":\"1\"},\"body\":{\"a\":1}}"}) {
+                    client.send(toRequest(payload.getBytes(StandardCharsets.UTF_8)), HttpResponse.BodyHandlers.ofString());
+                }
+            }
+        } finally {
+            server.stop(0);
+        }
     }
 
     static HttpRequest toRequest(byte[] payload) throws IOException {

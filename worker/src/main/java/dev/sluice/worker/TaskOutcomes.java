@@ -32,12 +32,15 @@ final class TaskOutcomes {
     private final Topics topics;
     private final int maxAttempts;
     private final EventBatcher batcher;
+    /** Requeues are counted on the producer's thread, in a tally of its own. */
+    private final ThreadLocal<EventBatcher.Tally> requeueTally;
 
     TaskOutcomes(Producer<byte[], byte[]> producer, Topics topics, int maxAttempts, EventBatcher batcher) {
         this.producer = producer;
         this.topics = topics;
         this.maxAttempts = maxAttempts;
         this.batcher = batcher;
+        this.requeueTally = ThreadLocal.withInitial(batcher::newTally);
     }
 
     /** Counts the task started, in the calling thread's tally ({@link #newTally()}). */
@@ -83,6 +86,42 @@ final class TaskOutcomes {
         TaskEvent.Type type = retry ? TaskEvent.Type.retried : TaskEvent.Type.dead;
         event(task, type, failure.reason());
         return type;
+    }
+
+    /**
+     * Sends a task that could not start within its tolerance back to its queue topic, where it passes
+     * the queue's limit again for a new slot: the same payload and headers, the same attempt, without
+     * the slot it missed (a record naming no valid queue goes to the dead letters instead). Counted as
+     * {@code requeued}. Asynchronous, so that requeues keep their order at the rate Kafka takes them:
+     * {@code done} gets null once Kafka has the record, or the error, on the producer's thread.
+     */
+    void requeue(ConsumerRecord<byte[], byte[]> record, java.util.function.Consumer<Exception> done) {
+        Headers headers = new RecordHeaders(record.headers().toArray());
+        headers.remove(TaskHeaders.START_AT);
+        headers.remove(TaskHeaders.START_BY);
+        headers.remove(TaskHeaders.RELEASED_AT);
+        var queueHeader = headers.lastHeader(TaskHeaders.QUEUE);
+        String queue = queueHeader == null || queueHeader.value() == null ? null
+                : new String(queueHeader.value(), StandardCharsets.UTF_8);
+        String topic;
+        try {
+            topic = topics.queue(QueueName.of(queue == null ? "" : queue));
+        } catch (IllegalArgumentException malformed) {
+            replace(headers, ERROR_HEADER, "malformed task: " + malformed.getMessage());
+            queue = null;
+            topic = topics.dead();
+        }
+        String counted = queue;
+        try {
+            producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers), (metadata, error) -> {
+                if (error == null && counted != null) {
+                    requeueTally.get().count(TaskEvent.Type.requeued, counted, System.currentTimeMillis());
+                }
+                done.accept(error);
+            });
+        } catch (RuntimeException refused) {
+            done.accept(refused);
+        }
     }
 
     /** The queue's max attempts as the gate stamped it on the task, else the worker's. */

@@ -1,6 +1,7 @@
 package dev.sluice.worker;
 
 import dev.sluice.core.kafka.TopicProvisioner;
+import dev.sluice.core.redis.RedisClock;
 import dev.sluice.worker.api.TaskHandler;
 import java.time.Duration;
 import java.util.HashMap;
@@ -22,12 +23,14 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
 
 /**
  * A running worker: consumer group {@code sluice-worker} on {@code sluice.ready}, a bounded number of
- * tasks at once, each partition committed only up to its first unfinished task. Start one with
- * {@link #start}; {@link #close()} stops fetching, lets running tasks finish within the handler
- * timeout, commits and leaves.
+ * tasks at once, each started at the slot the gate stamped on it (on Redis's clock, read every second),
+ * each partition committed only up to its first unfinished task. Start one with {@link #start};
+ * {@link #close()} stops fetching, lets running tasks finish within the handler timeout, commits and
+ * leaves.
  */
 public final class Worker implements AutoCloseable {
 
@@ -37,6 +40,7 @@ public final class Worker implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final HandlerThreads handlerThreads;
     private final ExecutorService finisherThreads;
+    private final ExecutorService requeueThread;
     private final WorkerLoop loop;
     private final java.util.concurrent.ScheduledExecutorService watchdog;
     private final EventBatcher events;
@@ -46,9 +50,13 @@ public final class Worker implements AutoCloseable {
     private final DelayForwarder delays;
     private final Thread delayThread;
     private final WorkerMetrics metrics = new WorkerMetrics();
+    private final Map<String, TaskHandler> handlers;
+    private final RedisClient redis;
+    private final RedisClock clock;
+    private final ClockSyncer clockSyncer;
 
     private Worker(WorkerConfig config, List<TaskHandler> extraHandlers) {
-        Map<String, TaskHandler> handlers = new HashMap<>();
+        this.handlers = new HashMap<>();
         ServiceLoader.load(TaskHandler.class).forEach(h -> handlers.put(h.name(), h));
         extraHandlers.forEach(h -> handlers.put(h.name(), h));
         for (String name : configuredHandlerNames(config)) {
@@ -64,10 +72,14 @@ public final class Worker implements AutoCloseable {
                 new ByteArraySerializer());
         this.handlerThreads = new HandlerThreads(config.concurrency(), daemon("sluice-task-"));
         this.finisherThreads = Executors.newFixedThreadPool(Math.min(config.concurrency(), 8), daemon("sluice-finish-"));
+        this.requeueThread = Executors.newSingleThreadExecutor(daemon("sluice-requeue-"));
         this.events = new EventBatcher(producer, config.sluice().topics());
+        this.redis = RedisClient.create(config.sluice().redisUri());
+        this.clock = new RedisClock(redis);
+        this.clockSyncer = new ClockSyncer(clock);
         this.loop = new WorkerLoop(config, consumer, handlers,
                 new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts(), events),
-                handlerThreads, finisherThreads, metrics);
+                handlerThreads, finisherThreads, requeueThread, metrics, clock);
         this.thread = new Thread(this::runLoop, "sluice-worker");
         this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("sluice-timeouts-"));
         Map<String, Object> delayConsumerConfig = consumerConfig(config);
@@ -102,12 +114,48 @@ public final class Worker implements AutoCloseable {
     /** Starts a worker with the handlers found by ServiceLoader plus these (which win on a name clash). */
     public static Worker start(WorkerConfig config, List<TaskHandler> handlers) {
         Worker worker = new Worker(config, handlers);
+        worker.clockSyncer.start();
+        worker.warmUp(config);
         worker.watchdog.scheduleWithFixedDelay(worker.loop::timeOutOverdue, 50, 50, TimeUnit.MILLISECONDS);
         worker.thread.start();
         worker.delayThread.start();
         LOG.info("Worker started: {} at once, handler {}, up to {} attempts", config.concurrency(),
                 config.handler(), config.maxAttempts());
         return worker;
+    }
+
+    /** Lets each configured handler prepare before the first task (see {@link TaskHandler#warmUp()}). */
+    private void warmUp(WorkerConfig config) {
+        for (String name : new java.util.LinkedHashSet<>(configuredHandlerNames(config))) {
+            long started = System.nanoTime();
+            try {
+                handlers.get(name).warmUp();
+                LOG.debug("Handler {} warmed up in {} ms", name, (System.nanoTime() - started) / 1_000_000);
+            } catch (Exception e) {
+                LOG.warn("Handler {} could not warm up; its first task may start late: {}", name, e.toString());
+            }
+        }
+    }
+
+    /**
+     * Waits until this worker can start tasks at their slots: its consumer has joined the group and
+     * Redis's clock has been read. A task released before that reaches it late and goes back through its
+     * queue's limit (ADR 0005); {@code sluice up} waits for this before it says it is up.
+     *
+     * @return false when the time ran out first
+     */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (!loop.awaitJoined(timeout)) {
+            return false;
+        }
+        while (!clock.known()) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
     }
 
     public WorkerMetrics metrics() {
@@ -133,9 +181,13 @@ public final class Worker implements AutoCloseable {
         watchdog.shutdownNow();
         handlerThreads.shutdownNow();
         finisherThreads.shutdown();
+        requeueThread.shutdown();
         awaitQuietly(finisherThreads);
+        awaitQuietly(requeueThread);
         events.close();
         producer.close(Duration.ofSeconds(10));
+        clockSyncer.close();
+        redis.close();
         LOG.info("Worker stopped");
     }
 
@@ -149,9 +201,12 @@ public final class Worker implements AutoCloseable {
         watchdog.shutdownNow();
         handlerThreads.shutdownNow();
         finisherThreads.shutdownNow();
+        requeueThread.shutdownNow();
         consumer.close(CloseOptions.timeout(Duration.ZERO));
         events.close();
         producer.close(Duration.ZERO);
+        clockSyncer.close();
+        redis.close();
     }
 
     private void join() {

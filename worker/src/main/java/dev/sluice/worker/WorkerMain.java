@@ -16,8 +16,10 @@ public final class WorkerMain {
             System.out.println("""
                     Usage: sluice worker
                     Runs released tasks from sluice.ready with the configured handler (log, http, or your own
-                    TaskHandler found by ServiceLoader), commits each only after it finished, retries
-                    failures through delay tiers and the queue's limit, dead-letters the last attempt.
+                    TaskHandler found by ServiceLoader), each at the slot the gate stamped on it (on Redis's
+                    clock; a task that cannot start in time goes back through its queue's limit), commits each
+                    only after it finished, retries failures through delay tiers and the queue's limit,
+                    dead-letters the last attempt.
                     Configured by environment variables: KAFKA_BOOTSTRAP_SERVERS, REDIS_URL,
                     SLUICE_TOPIC_PREFIX, SLUICE_WORKER_CONCURRENCY (4), SLUICE_WORKER_MAX_ATTEMPTS (3),
                     SLUICE_WORKER_TIMEOUT_MS (30000), SLUICE_WORKER_HANDLER (log),

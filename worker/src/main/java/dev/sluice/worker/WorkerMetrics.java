@@ -9,6 +9,7 @@ public final class WorkerMetrics {
     private final LongAdder completed = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final LongAdder fetched = new LongAdder();
+    private final LongAdder requeued = new LongAdder();
 
     void onStarted() {
         started.increment();
@@ -24,6 +25,15 @@ public final class WorkerMetrics {
 
     void onFetched(int count) {
         fetched.add(count);
+    }
+
+    void onRequeued() {
+        requeued.increment();
+    }
+
+    /** Tasks that could not start within their tolerance and went back through their queue's limit. */
+    public long requeued() {
+        return requeued.sum();
     }
 
     /** Tasks handed to a handler (a task run again after a rebalance counts again). */

@@ -57,6 +57,15 @@ class HttpTaskHandlerTest {
     }
 
     @Test
+    void warmsUpAgainstAServerOfItsOwnAndLeavesNothingBehind() throws Exception {
+        handler.warmUp();
+
+        assertThat(received).isEmpty(); // the warm-up calls nobody else
+        assertThat(call("{\"url\":\"" + url(200) + "\"}")).isEqualTo(TaskResult.success());
+        assertThat(received).hasSize(1);
+    }
+
+    @Test
     void twoHundredSucceedsAndSendsMethodHeadersAndJsonBody() throws Exception {
         TaskResult result = call("{\"method\":\"post\",\"url\":\"" + url(200)
                 + "\",\"headers\":{\"X-Key\":\"k1\"},\"body\":{\"to\":\"a@b.c\"}}");

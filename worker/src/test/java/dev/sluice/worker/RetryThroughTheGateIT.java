@@ -64,17 +64,22 @@ class RetryThroughTheGateIT {
                 }
             }
 
+            Worker worker;
             try (Gate gate = Gate.start(GateConfig.of(world.sluice).withInstanceId("retry-test"))) {
-                world.start(world.config(4), flaky);
+                worker = world.start(world.config(4), flaky);
                 await().atMost(Duration.ofSeconds(30)).until(() -> completedOnAttempt.size() == 10);
             }
 
             assertThat(completedOnAttempt).containsEntry("flaky", 2).containsEntry("a", 0);
-            List<ConsumerRecord<byte[], byte[]>> released = world.read(world.topics.ready(), 12, Duration.ofSeconds(10));
-            assertThat(released).hasSize(12);
-            assertThat(released.stream().filter(r -> "flaky".equals(header(r, TaskHeaders.ID))))
-                    .extracting(r -> header(r, TaskHeaders.ATTEMPT))
-                    .containsExactly(null, "1", "2");
+            // a task released before the worker had joined its group missed its slot and was released
+            // again, with the same attempt: 10 tasks, 2 retries, and those
+            int requeued = (int) worker.metrics().requeued();
+            List<ConsumerRecord<byte[], byte[]>> released = world.read(world.topics.ready(), 12 + requeued,
+                    Duration.ofSeconds(10));
+            assertThat(released).hasSize(12 + requeued);
+            List<String> flakyAttempts = released.stream().filter(r -> "flaky".equals(header(r, TaskHeaders.ID)))
+                    .map(r -> String.valueOf(header(r, TaskHeaders.ATTEMPT))).distinct().toList();
+            assertThat(flakyAttempts).containsExactly("null", "1", "2");
             long[] times = released.stream().mapToLong(ConsumerRecord::timestamp).toArray();
             assertThat(Windows.maxInAnyWindow(times, 1000)).isLessThanOrEqualTo(5);
         }

@@ -85,6 +85,25 @@ final class WorkerFixture implements AutoCloseable {
         producer.flush();
     }
 
+    /**
+     * Writes released tasks {@code t-0 …} as the gate does: task i to start at {@code startMicros[i]} on
+     * Redis's clock and no later than {@code toleranceMicros} after.
+     */
+    void releaseAt(long toleranceMicros, long... startMicros) throws Exception {
+        for (int i = 0; i < startMicros.length; i++) {
+            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topics.ready(), 0, null,
+                    utf8("t-" + i), utf8("{\"n\":" + i + "}"));
+            record.headers().add(TaskHeaders.ID, utf8("t-" + i));
+            record.headers().add(TaskHeaders.QUEUE, utf8(queue.value()));
+            record.headers().add(TaskHeaders.ATTEMPT, utf8("1"));
+            record.headers().add(TaskHeaders.RELEASED_AT, utf8(Long.toString(startMicros[i] / 1000)));
+            record.headers().add(TaskHeaders.START_AT, utf8(Long.toString(startMicros[i])));
+            record.headers().add(TaskHeaders.START_BY, utf8(Long.toString(startMicros[i] + toleranceMicros)));
+            producer.send(record);
+        }
+        producer.flush();
+    }
+
     /** Writes a record that is no task (no {@code sluice-queue} header) to the ready topic. */
     void releaseWithoutQueue(String id) throws Exception {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topics.ready(), 0, null, utf8(id), utf8("{}"));

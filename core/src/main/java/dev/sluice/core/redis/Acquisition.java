@@ -9,11 +9,12 @@ import java.util.List;
 
 /**
  * The answer of one {@link TokenBucket#acquire} call: how many tokens were granted, the time slot of
- * each (when its task may be released), and when the next token will be due.
+ * each (when its task may start), how late after its slot a task may still start, and when the next
+ * token will be due.
  *
- * <p>Times are microseconds since the epoch, Redis server time. A slot may lie up to the bucket's
- * horizon after {@link #nowMicros()}: at high rates one call reserves the next few slots and the caller
- * releases each task at its slot.
+ * <p>Times are microseconds since the epoch, Redis server time. A slot lies at least the caller's lead
+ * and at most its lead plus horizon after {@link #nowMicros()}: the gate forwards each task at once,
+ * and the worker starts it at its slot.
  */
 public final class Acquisition {
 
@@ -30,18 +31,21 @@ public final class Acquisition {
     private final Outcome outcome;
     private final long nowMicros;
     private final long nextMicros;
+    private final long toleranceMicros;
     private final long[] slots;
 
-    private Acquisition(Outcome outcome, long nowMicros, long nextMicros, long[] slots) {
+    private Acquisition(Outcome outcome, long nowMicros, long nextMicros, long toleranceMicros, long[] slots) {
         this.outcome = java.util.Objects.requireNonNull(outcome, "outcome");
         this.nowMicros = nowMicros;
         this.nextMicros = nextMicros;
+        this.toleranceMicros = toleranceMicros;
         this.slots = slots;
     }
 
     /** An answer as the acquire script gives it (times in microseconds since the epoch). */
-    public static Acquisition of(Outcome outcome, long nowMicros, long nextMicros, long... slots) {
-        return new Acquisition(outcome, nowMicros, nextMicros, slots.clone());
+    public static Acquisition of(Outcome outcome, long nowMicros, long nextMicros, long toleranceMicros,
+                                 long... slots) {
+        return new Acquisition(outcome, nowMicros, nextMicros, toleranceMicros, slots.clone());
     }
 
     public Outcome outcome() {
@@ -70,6 +74,14 @@ public final class Acquisition {
         return nowMicros;
     }
 
+    /**
+     * How late after its slot each granted task may still start (the queue's {@code StartGuard}
+     * tolerance); 0 when nothing could be granted.
+     */
+    public long toleranceMicros() {
+        return toleranceMicros;
+    }
+
     /** When a further token can be had; -1 when the queue cannot grant (unknown or inactive). */
     public long nextTokenMicros() {
         return nextMicros;
@@ -90,6 +102,7 @@ public final class Acquisition {
     @Override
     public String toString() {
         return "Acquisition[" + outcome + ", granted=" + slots.length + ", now=" + nowMicros + ", next=" + nextMicros
+                + ", tolerance=" + toleranceMicros
                 + (slots.length <= 8 ? ", slots=" + Arrays.toString(slots) : "") + "]";
     }
 }

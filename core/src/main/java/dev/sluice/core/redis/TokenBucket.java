@@ -23,6 +23,8 @@ public final class TokenBucket {
     public static final int MAX_BATCH = 10_000;
     /** The furthest ahead one call may reserve slots. */
     public static final Duration MAX_HORIZON = Duration.ofSeconds(1);
+    /** The furthest ahead of Redis's clock a task's first possible start may be put. */
+    public static final Duration MAX_LEAD = Duration.ofSeconds(10);
 
     private final ScriptRunner scripts;
     private final RedisKeys keys;
@@ -77,20 +79,32 @@ public final class TokenBucket {
 
     /**
      * Acquires for several queues in one round trip (a pipeline of independent script calls: each is
-     * atomic on its own queue, as {@link #acquire} is).
+     * atomic on its own queue, as {@link #acquire} is), with slots no earlier than Redis's clock now.
      *
      * @return one acquisition per request, in order
      */
     public List<Acquisition> acquireAll(List<Request> requests, Duration horizon) {
+        return acquireAll(requests, horizon, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #acquireAll(List, Duration)}, with every slot at least {@code lead} after Redis's clock
+     * now: the time a released task needs to reach a worker before it may start.
+     *
+     * @param lead 0 to {@link #MAX_LEAD}
+     */
+    public List<Acquisition> acquireAll(List<Request> requests, Duration horizon, Duration lead) {
         if (horizon.isNegative() || horizon.compareTo(MAX_HORIZON) > 0) {
             throw new IllegalArgumentException("the horizon must be between 0 and 1 s, got " + horizon);
         }
+        checkLead(lead);
         String horizonText = String.valueOf(horizon.toNanos() / 1_000);
+        String leadText = String.valueOf(lead.toNanos() / 1_000);
         List<List<String>> keyLists = new java.util.ArrayList<>(requests.size());
         List<List<String>> argLists = new java.util.ArrayList<>(requests.size());
         for (Request request : requests) {
             keyLists.add(List.of(keys.meta(request.queue()), keys.bucket(request.queue())));
-            argLists.add(List.of(String.valueOf(request.max()), horizonText));
+            argLists.add(List.of(String.valueOf(request.max()), horizonText, leadText));
         }
         List<Object> replies = scripts.runAll(LuaScript.ACQUIRE, keyLists, argLists);
         List<Acquisition> acquisitions = new java.util.ArrayList<>(replies.size());
@@ -98,6 +112,15 @@ public final class TokenBucket {
             acquisitions.add(parseAcquisition((List<?>) reply));
         }
         return acquisitions;
+    }
+
+    /** Checks a lead: between 0 and {@link #MAX_LEAD}. */
+    public static void checkLead(Duration lead) {
+        java.util.Objects.requireNonNull(lead, "lead");
+        if (lead.isNegative() || lead.compareTo(MAX_LEAD) > 0) {
+            throw new IllegalArgumentException("the start lead must be between 0 and " + MAX_LEAD.toMillis()
+                    + " ms, got " + lead.toMillis() + " ms");
+        }
     }
 
     private static void checkMax(int max) {
@@ -124,9 +147,9 @@ public final class TokenBucket {
         int granted = (int) number(reply, 1);
         long[] slots = new long[granted];
         for (int i = 0; i < granted; i++) {
-            slots[i] = number(reply, 4 + i);
+            slots[i] = number(reply, 5 + i);
         }
-        return Acquisition.of(outcome, number(reply, 2), number(reply, 3), slots);
+        return Acquisition.of(outcome, number(reply, 2), number(reply, 3), number(reply, 4), slots);
     }
 
     /**

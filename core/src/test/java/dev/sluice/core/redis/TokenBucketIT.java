@@ -9,6 +9,7 @@ import dev.sluice.core.QueueSpec;
 import dev.sluice.core.QueueState;
 import dev.sluice.core.RateLimit;
 import dev.sluice.core.RedisKeys;
+import dev.sluice.core.StartGuard;
 import dev.sluice.embedded.SharedServers;
 import java.net.URI;
 import java.time.Duration;
@@ -49,13 +50,15 @@ class TokenBucketIT {
 
         Acquisition acquisition = bucket.acquire(queue, 500);
 
+        // the schedule keeps its guard: 1000/1s runs at one per 1,010 µs
         assertThat(acquisition.outcome()).isEqualTo(Acquisition.Outcome.OK);
-        assertThat(acquisition.granted()).isEqualTo(51);
+        assertThat(acquisition.granted()).isEqualTo(50);
         assertThat(acquisition.slotMicros(0)).isEqualTo(acquisition.nowMicros());
-        assertThat(acquisition.slotMicros(50) - acquisition.nowMicros()).isEqualTo(50_000);
+        assertThat(acquisition.slotMicros(49) - acquisition.nowMicros()).isEqualTo(49 * 1_010);
         assertThat(acquisition.slots().get(1))
-                .isEqualTo(acquisition.slots().get(0).plus(1, ChronoUnit.MILLIS));
-        assertThat(acquisition.waitForNext()).contains(Duration.ofMillis(51));
+                .isEqualTo(acquisition.slots().get(0).plus(1_010, ChronoUnit.MICROS));
+        assertThat(acquisition.waitForNext()).contains(Duration.ofNanos(50 * 1_010_000));
+        assertThat(acquisition.toleranceMicros()).isEqualTo(StartGuard.toleranceMicros(1000, 1_000_000));
     }
 
     @Test
@@ -68,7 +71,7 @@ class TokenBucketIT {
 
         assertThat(first.granted()).isEqualTo(3);
         assertThat(second.granted()).isZero();
-        assertThat(second.waitForNext().orElseThrow().toMillis()).isBetween(90L, 100L);
+        assertThat(second.waitForNext().orElseThrow().toMillis()).isBetween(90L, 101L);
     }
 
     @Test
@@ -93,8 +96,9 @@ class TokenBucketIT {
         assertThat(status.tokens()).isZero();
         assertThat(status.capacity()).isEqualTo(1);
         assertThat(status.refillPerSecond()).isCloseTo(1 / 3600.0, within(1e-12));
+        // the next comes a guarded period later: 3,600 s and a hundredth
         assertThat(Duration.between(taken.slots().get(0), status.nextTokenAt()))
-                .isBetween(Duration.ofSeconds(3600).minusMillis(1), Duration.ofSeconds(3600).plusMillis(1));
+                .isBetween(Duration.ofSeconds(3636).minusMillis(1), Duration.ofSeconds(3636).plusMillis(1));
         assertThat(status.active()).isTrue();
         assertThatThrownBy(() -> bucket.status(QueueName.generate())).isInstanceOf(UnknownQueueException.class);
     }
@@ -142,6 +146,46 @@ class TokenBucketIT {
         assertThatThrownBy(() -> bucket.acquire(QueueName.generate(), 10_001)).hasMessageContaining("between 0 and");
         assertThatThrownBy(() -> new TokenBucket(redis, RedisKeys.defaults(), Duration.ofSeconds(2)))
                 .hasMessageContaining("horizon");
+    }
+
+    @Test
+    void aLeadPutsEverySlotThatFarAfterRedissClockAndTheToleranceComesWithTheGrant() {
+        TokenBucket bucket = new TokenBucket(redis, RedisKeys.defaults(), Duration.ZERO);
+        QueueName queue = newQueue("10/1s", 1);
+
+        Acquisition first = bucket.acquireAll(List.of(new TokenBucket.Request(queue, 5)), Duration.ofMillis(250),
+                Duration.ofMillis(200)).get(0);
+        Acquisition second = bucket.acquireAll(List.of(new TokenBucket.Request(queue, 5)), Duration.ZERO,
+                Duration.ZERO).get(0);
+
+        // slots 200, 301, 402 ms after now (10/1s at one per 101 ms); the next after the last of them
+        assertThat(first.granted()).isEqualTo(3);
+        assertThat(first.slotMicros(0) - first.nowMicros()).isEqualTo(200_000);
+        assertThat(first.slotMicros(2) - first.slotMicros(0)).isEqualTo(202_000);
+        assertThat(first.toleranceMicros()).isEqualTo(5_000);
+        assertThat(second.granted()).isZero();
+        assertThat(second.nextTokenMicros()).isEqualTo(first.slotMicros(2) + 101_000);
+        assertThatThrownBy(() -> bucket.acquireAll(List.of(), Duration.ZERO, Duration.ofSeconds(11)))
+                .hasMessageContaining("start lead");
+    }
+
+    @Test
+    void theScriptAndStartGuardAgreeOnTheScheduleAndTheTolerance() {
+        TokenBucket bucket = new TokenBucket(redis, RedisKeys.defaults(), Duration.ofSeconds(1));
+        for (String limit : List.of("1/1ms", "7/100ms", "10/1s", "200/1s", "2000/1s", "3/7s", "1/3600s")) {
+            RateLimit rate = RateLimit.parse(limit);
+            QueueName queue = newQueue(limit, 1);
+
+            Acquisition first = bucket.acquire(queue, 2);
+            long spacing = first.granted() == 2 ? first.slotMicros(1) - first.slotMicros(0)
+                    : first.nextTokenMicros() - first.slotMicros(0);
+
+            assertThat(first.toleranceMicros()).as(limit)
+                    .isEqualTo(StartGuard.toleranceMicros(rate.permits(), rate.periodMicros()));
+            assertThat(spacing).as(limit).isBetween(
+                    StartGuard.guardedPeriodMicros(rate.periodMicros()) / rate.permits(),
+                    StartGuard.guardedPeriodMicros(rate.periodMicros()) / rate.permits() + 1);
+        }
     }
 
     @Test
