@@ -1,0 +1,69 @@
+package dev.sluice.bench;
+
+import dev.sluice.embedded.SharedServers;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The limit where the user feels it: calls arriving at the service the tasks call ({@link HandlerRun}),
+ * at 10/1s, 50/1s, 200/1s and 2000/1s, with one worker, two, and one killed with SIGKILL at 40 % and
+ * started again. Prints, per case, the most calls in any window of the period against N, the gaps
+ * against P/N and the span against the ideal. {@code -Dhandler.rates=10,200},
+ * {@code -Dhandler.seconds=6} and {@code -Dhandler.workers=1,2,restart} change the cases.
+ */
+public final class HandlerBenchmark {
+
+    private HandlerBenchmark() {
+    }
+
+    public static void main(String[] args) {
+        try {
+            run();
+            System.exit(0);
+        } catch (Throwable e) {
+            e.printStackTrace();
+            System.exit(1); // the embedded broker's threads would keep the JVM alive
+        }
+    }
+
+    private static void run() throws Exception {
+        String bootstrap = SharedServers.kafkaBootstrapServers();
+        String redis = SharedServers.redisUri();
+        int seconds = Integer.getInteger("handler.seconds", 6);
+        boolean warmUp = !"false".equals(System.getProperty("handler.warmup"));
+        List<HandlerRun.Case> cases = new ArrayList<>();
+        for (String rate : System.getProperty("handler.rates", "10,50,200,2000").split(",")) {
+            int perSecond = Integer.parseInt(rate.strip());
+            String limit = perSecond + "/1s";
+            int tasks = perSecond * seconds;
+            String modes = System.getProperty("handler.workers", "1,2,restart");
+            for (String mode : modes.split(",")) {
+                cases.add(mode.strip().equals("restart") ? new HandlerRun.Case(limit, tasks, 1, true, warmUp)
+                        : new HandlerRun.Case(limit, tasks, Integer.parseInt(mode.strip()), false, warmUp));
+            }
+        }
+        System.out.printf("Calls at the service the tasks call (a JDK HTTP server in its own process), through a gate"
+                + " and workers (http handler, 16 slots) each in its own process; Kafka %s, Redis %s; %d cores%n",
+                bootstrap, redis, Runtime.getRuntime().availableProcessors());
+        if (warmUp) {
+            System.out.println("Each case's workers first run 600 tasks at 200/1s (-Dhandler.warmup=false: cold workers)");
+        }
+        try (HandlerRun run = new HandlerRun(bootstrap, redis)) {
+            for (HandlerRun.Case c : cases) {
+                HandlerRun.Measured measured = run.run(c, Duration.ofSeconds(seconds * 4L + 60));
+                CallFigures figures = measured.atArrival();
+                System.out.println(c.describe());
+                System.out.println("    at the server:       " + figures.summary());
+                System.out.println("    at handler start:    " + measured.atStart().summary());
+                if (Boolean.getBoolean("handler.dump")) {
+                    java.nio.file.Path file = java.nio.file.Path.of("bench", "target", "handler-"
+                            + c.limit().replace('/', '-') + "-" + c.workers() + (c.restart() ? "-restart" : "") + ".txt");
+                    java.nio.file.Files.write(file, java.util.Arrays.stream(figures.arrivalsNanos())
+                            .mapToObj(Long::toString).toList());
+                    System.out.println("    arrivals (ns) in " + file);
+                }
+            }
+        }
+    }
+}
