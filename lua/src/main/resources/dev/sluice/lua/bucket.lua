@@ -14,17 +14,20 @@
 
 local GUARD_DIVISOR = 100
 local MIN_TOLERANCE_US = 500
+local SPACING_FLOOR_US = 2000
 
 -- the period the schedule runs at, for a queue whose limit says p
 local function guarded(p)
   return p + math.ceil(p / GUARD_DIVISOR)
 end
 
--- how late after its slot a task may still start: half the guard, at most half an interval, and never
+-- how late after its slot a task may still start: half the guard, and at most half an interval (so
+-- that starts stay half an interval apart) unless that is under SPACING_FLOOR_US (intervals under 4 ms:
+-- no worker keeps sub-millisecond time, and there the window is the promise, not the spacing); never
 -- less than MIN_TOLERANCE_US (periods under 100 ms hold their windows only within that much)
 local function tolerance(n, p)
   local g = guarded(p)
-  local t = math.min((g - p) / 2, g / n / 2)
+  local t = math.min((g - p) / 2, math.max(g / n / 2, SPACING_FLOOR_US))
   return math.floor(math.max(t, MIN_TOLERANCE_US))
 end
 

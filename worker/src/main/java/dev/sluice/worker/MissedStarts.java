@@ -6,21 +6,29 @@ import org.slf4j.Logger;
 
 /**
  * Counts the tasks sent back because they could not start by their latest start, and says so in one
- * line at most every {@value #REPORT_INTERVAL_NANOS} ns: how many, and how late the latest was, which
- * tells a worker that was away (seconds) from one that is too busy (milliseconds). Thread-safe.
+ * line at most every {@value #REPORT_INTERVAL_NANOS} ns: how many, why (they came late: a worker that
+ * was away, a slow pipeline; no slot was free: too few slots for the rate and the handler's time; the
+ * slot thread woke late: a starved machine), and how late the latest was. Thread-safe.
  */
 final class MissedStarts {
 
     static final long REPORT_INTERVAL_NANOS = 10_000_000_000L;
 
     private final LongAdder missedOnArrival = new LongAdder();
+    private final LongAdder missedWaitingForSlot = new LongAdder();
     private final LongAdder missedAtSlot = new LongAdder();
     private final LongAccumulator latestMicros = new LongAccumulator(Math::max, 0);
     private long nextReportNanos;
 
-    /** A task whose latest start had passed when the worker came to hand it to a slot. */
+    /** A task whose latest start had passed when it reached this worker. */
     void onArrival(long lateMicros) {
         missedOnArrival.increment();
+        latestMicros.accumulate(lateMicros);
+    }
+
+    /** A task whose latest start passed while it waited here for a free slot. */
+    void waitingForSlot(long lateMicros) {
+        missedWaitingForSlot.increment();
         latestMicros.accumulate(lateMicros);
     }
 
@@ -36,12 +44,14 @@ final class MissedStarts {
             return;
         }
         long onArrival = missedOnArrival.sumThenReset();
+        long waiting = missedWaitingForSlot.sumThenReset();
         long atSlot = missedAtSlot.sumThenReset();
         long latest = latestMicros.getThenReset();
-        if (onArrival + atSlot > 0) {
+        if (onArrival + waiting + atSlot > 0) {
             log.warn("{} tasks missed their start slot and went back through their queue's limit ({} reached this"
-                    + " worker past their latest start, {} were not started in time here); the latest by {} ms",
-                    onArrival + atSlot, onArrival, atSlot, latest / 1_000);
+                    + " worker past their latest start, {} waited for a free slot past it, {} were not started in"
+                    + " time by their slot thread); the latest by {} ms", onArrival + waiting + atSlot, onArrival,
+                    waiting, atSlot, latest / 1_000);
             nextReportNanos = nowNanos + REPORT_INTERVAL_NANOS;
         }
     }

@@ -22,7 +22,7 @@ final class StartSchedule {
 
     /** One task waiting for its slot; times are microseconds on Redis's clock. */
     record Entry(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, long startMicros, long byMicros,
-                 long sequence) {
+                 long fetchedMicros, long sequence) {
     }
 
     private static final Comparator<Entry> BY_SLOT =
@@ -38,6 +38,11 @@ final class StartSchedule {
      *     it may start at once
      */
     boolean offer(TopicPartition partition, ConsumerRecord<byte[], byte[]> record) {
+        return offer(partition, record, Long.MAX_VALUE);
+    }
+
+    /** As {@link #offer(TopicPartition, ConsumerRecord)}, noting when it was fetched (Redis micros). */
+    boolean offer(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, long fetchedMicros) {
         Header start = record.headers().lastHeader(TaskHeaders.START_AT);
         if (start == null) {
             return false;
@@ -53,7 +58,7 @@ final class StartSchedule {
             long parsed = by == null ? NONE : parse(by.value());
             byMicros = parsed == NONE || parsed < startMicros ? startMicros + StartGuard.MIN_TOLERANCE_MICROS : parsed;
         }
-        entries.add(new Entry(partition, record, startMicros, byMicros, sequence++));
+        entries.add(new Entry(partition, record, startMicros, byMicros, fetchedMicros, sequence++));
         return true;
     }
 

@@ -56,6 +56,8 @@ final class WorkerLoop implements Runnable {
      * 20 ms ahead 0.12/1.4/3.2 ms, 50/1s with the http handler).
      */
     static final long HANDOVER_NANOS = 20_000_000;
+    /** While every slot is busy, tasks with a slot are still fetched this often (one round per poll). */
+    private static final long FETCH_AHEAD_NANOS = 2_000_000;
     /** The most tasks waiting for their slot: the gate releases them at most its lead and horizon ahead. */
     static final int MAX_SCHEDULED = 10_000;
     /** Starts at once: a task without a start slot. */
@@ -84,6 +86,13 @@ final class WorkerLoop implements Runnable {
     private final StartSchedule schedule = new StartSchedule();
     private boolean clockMissingLogged;
     private final MissedStarts missed = new MissedStarts();
+    /**
+     * Slot threads holding a task until its slot. At most half the slots do: a slot waiting is a slot not
+     * running a handler, and at 2000/1s every slot waiting up to the handover left none free when the
+     * next task's slot came (it started late and went back).
+     */
+    private final java.util.concurrent.atomic.AtomicInteger waitingInSlots = new java.util.concurrent.atomic.AtomicInteger();
+    private final int maxWaitingInSlots;
     /** Per handler thread, the task it runs now, for the timeout watchdog (any thread). */
     private final Set<Slot> slots = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<Slot> slot;
@@ -119,6 +128,7 @@ final class WorkerLoop implements Runnable {
                ExecutorService requeueThread, WorkerMetrics metrics, RedisClock clock) {
         this.config = config;
         this.clock = clock;
+        this.maxWaitingInSlots = Math.max(1, config.concurrency() / 2);
         this.consumer = consumer;
         this.handlers = handlers;
         this.outcomes = outcomes;
@@ -202,16 +212,20 @@ final class WorkerLoop implements Runnable {
         setPaused(shouldPause());
         long now = System.nanoTime();
         long handoverAt = handoverAtNanos();
-        if (!slotFree && (schedule.isEmpty() || !pending.isEmpty() || handoverAt <= now)) {
-            // every slot is busy and a task waits for one: wait for a task to finish rather than for
-            // records; a task with a slot waits no longer than its latest start, then goes back
-            awaitCompletion(Math.min(POLL.toNanos(), latestStartNanos() - now));
+        boolean handoverWaits = handoverAt <= now && (!slotFree || waitingInSlots.get() >= maxWaitingInSlots);
+        if ((!slotFree && (schedule.isEmpty() || !pending.isEmpty())) || handoverWaits) {
+            // a task waits for a slot (every slot is busy, or half of them hold tasks until their slots):
+            // wait for a task to finish or start rather than for records; a task with a slot waits no
+            // longer than its latest start, then goes back
+            long fetchEvery = schedule.isEmpty() ? POLL.toNanos() : FETCH_AHEAD_NANOS;
+            awaitCompletion(Math.min(fetchEvery, latestStartNanos() - now));
             now = System.nanoTime();
             if (now >= nextGroupPollNanos) {
                 // poll(0) fetches nothing while paused but runs rebalances; not after each completion:
-                // with fast handlers that doubled the polls (one per round of slots)
+                // with fast handlers that doubled the polls (one per round of slots). Tasks with a slot
+                // are fetched ahead meanwhile, or they would reach the schedule late
                 take(consumer.poll(Duration.ZERO));
-                nextGroupPollNanos = now + POLL.toNanos();
+                nextGroupPollNanos = now + fetchEvery;
             }
             return;
         }
@@ -230,10 +244,11 @@ final class WorkerLoop implements Runnable {
             return;
         }
         metrics.onFetched(records.count());
+        long fetchedMicros = clock.known() ? clock.redisMicros(System.nanoTime()) : Long.MAX_VALUE;
         for (TopicPartition partition : records.partitions()) {
             for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
                 offsets.started(partition, record.offset());
-                if (!schedule.offer(partition, record)) {
+                if (!schedule.offer(partition, record, fetchedMicros)) {
                     pending.add(record);
                 }
             }
@@ -261,10 +276,16 @@ final class WorkerLoop implements Runnable {
             for (StartSchedule.Entry next; (next = schedule.peek()) != null; ) {
                 if (next.byMicros() < nowMicros) {
                     schedule.poll();
-                    missed.onArrival(nowMicros - next.byMicros());
+                    if (next.fetchedMicros() > next.byMicros()) {
+                        missed.onArrival(nowMicros - next.byMicros());
+                    } else {
+                        missed.waitingForSlot(nowMicros - next.byMicros());
+                    }
                     requeue(next.partition(), next.record(), false);
-                } else if (next.startMicros() - nowMicros <= HANDOVER_NANOS / 1_000 && inFlight < config.concurrency()) {
+                } else if (next.startMicros() - nowMicros <= HANDOVER_NANOS / 1_000 && inFlight < config.concurrency()
+                        && waitingInSlots.get() < maxWaitingInSlots) {
                     schedule.poll();
+                    waitingInSlots.incrementAndGet();
                     start(next.partition(), next.record(), clock.localNanos(next.startMicros()),
                             clock.localNanos(next.byMicros()));
                 } else {
@@ -363,8 +384,13 @@ final class WorkerLoop implements Runnable {
                     TaskResult.fail("malformed task: " + malformed.getMessage()));
             return;
         }
-        if (startNanos != NOW && !waitUntil(startNanos)) {
-            return; // interrupted: the worker is closing without starting it, so it runs again elsewhere
+        if (startNanos != NOW) {
+            boolean waited = waitUntil(startNanos);
+            waitingInSlots.decrementAndGet();
+            wakeLoop(); // it may be waiting to hand over the next task
+            if (!waited) {
+                return; // interrupted: the worker is closing without starting it, so it runs again elsewhere
+            }
         }
         long now = System.nanoTime();
         if (now > byNanos) {
@@ -546,6 +572,10 @@ final class WorkerLoop implements Runnable {
     /** Hands a completion to the loop, waking it if it sleeps waiting for one (one wake-up per wait). */
     private void report(Completion completion) {
         completions.add(completion);
+        wakeLoop();
+    }
+
+    private void wakeLoop() {
         if (awaiting == 1 && AWAITING.compareAndSet(this, 1, 0)) {
             LockSupport.unpark(loopThread);
         }
@@ -561,7 +591,9 @@ final class WorkerLoop implements Runnable {
         }
         awaiting = 1;
         try {
-            if (completions.isEmpty()) {
+            // looked at again once announced: a slot thread that stopped waiting meanwhile saw no sleeper
+            if (completions.isEmpty() && !(handoverAtNanos() <= System.nanoTime()
+                    && inFlight < config.concurrency() && waitingInSlots.get() < maxWaitingInSlots)) {
                 LockSupport.parkNanos(this, nanos);
             }
         } finally {
@@ -622,6 +654,7 @@ final class WorkerLoop implements Runnable {
             applyCompletions();
         }
         commit(true);
+        missed.report(LOG, Long.MAX_VALUE); // what was missed since the last report
         if (inFlight > 0) {
             LOG.warn("Worker stopped with {} tasks still running; they run again elsewhere", inFlight);
         }

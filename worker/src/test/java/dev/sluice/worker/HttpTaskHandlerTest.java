@@ -75,6 +75,19 @@ class HttpTaskHandlerTest {
     }
 
     @Test
+    void patchGoesOutWithItsBodyAndAnErrorsBodyIsReadSoTheConnectionIsKept() throws Exception {
+        TaskResult patched = call("{\"method\":\"PATCH\",\"url\":\"" + url(204) + "\",\"body\":\"x=1\"}");
+        TaskResult failed = call("{\"method\":\"PUT\",\"url\":\"" + url(409) + "\",\"body\":{\"n\":1}}");
+        TaskResult again = call("{\"url\":\"" + url(200) + "\"}");
+
+        assertThat(patched).isInstanceOf(TaskResult.Success.class);
+        assertThat(failed).isInstanceOfSatisfying(TaskResult.Failure.class, f -> assertThat(f.retryable()).isFalse());
+        assertThat(again).isInstanceOf(TaskResult.Success.class);
+        assertThat(received).containsExactly("PATCH /204 null null x=1", "PUT /409 null application/json {\"n\":1}",
+                "GET /200 null null ");
+    }
+
+    @Test
     void tooManyRequestsIsRetriedNoSoonerThanRetryAfter() throws Exception {
         TaskResult result = call("{\"url\":\"" + url(429) + "\"}");
 
