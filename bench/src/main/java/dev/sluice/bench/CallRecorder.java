@@ -15,43 +15,58 @@ import java.util.concurrent.Executors;
  * The service the tasks call, as a user's API would see them: a JDK HTTP server on loopback that
  * answers every request 200 at once and notes when it arrived ({@code System.nanoTime()}, on the
  * server's own thread, before any hand-over), its path, and when the task's handler started if the
- * request says ({@link TimedHttpHandler}). {@code GET /calls} lists them, one {@code nanos path
- * [started-nanos]} per line; a call to any other path is recorded. Run in a process of its own
- * ({@link #main}) so that the test's or the harness's pauses do not move the times it records.
+ * request says ({@link TimedHttpHandler}). {@code GET /calls} on the control port lists them, one
+ * {@code nanos path [started-nanos]} per line. Run in a process of its own ({@link #main}) so that the
+ * test's or the harness's pauses do not move the times it records.
  */
 public final class CallRecorder implements AutoCloseable {
 
-    private final HttpServer server;
+    private final HttpServer service;
+    private final HttpServer control;
     private final List<String> calls = new ArrayList<>();
 
     public CallRecorder(int port) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 256);
-        server.createContext("/", this::handle);
-        server.setExecutor(Boolean.getBoolean("recorder.pool") ? Executors.newFixedThreadPool(8) : null);
-        server.start();
+        // the calls are taken on the server's own thread, with no hand-over to a pool before the time is
+        // noted; the listing is served by a server of its own, so that reading it never holds a call up
+        service = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 256);
+        service.createContext("/", this::record);
+        service.setExecutor(null);
+        service.start();
+        control = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+        control.createContext("/calls", this::list);
+        control.setExecutor(Executors.newSingleThreadExecutor());
+        control.start();
     }
 
+    /** Where the tasks call. */
     public int port() {
-        return server.getAddress().getPort();
+        return service.getAddress().getPort();
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
+    /** Where {@code GET /calls} lists them. */
+    public int controlPort() {
+        return control.getAddress().getPort();
+    }
+
+    private void record(HttpExchange exchange) throws IOException {
         long arrived = System.nanoTime();
         String path = exchange.getRequestURI().getPath();
-        byte[] body;
-        if ("GET".equals(exchange.getRequestMethod()) && "/calls".equals(path)) {
-            synchronized (calls) {
-                body = (String.join("\n", calls) + "\n").getBytes(StandardCharsets.UTF_8);
-            }
-        } else {
-            String started = exchange.getRequestHeaders().getFirst(TimedHttpHandler.START_HEADER);
-            synchronized (calls) {
-                calls.add(arrived + " " + path + (started == null ? "" : " " + started));
-            }
-            exchange.getRequestBody().readAllBytes();
-            body = new byte[0];
+        String started = exchange.getRequestHeaders().getFirst(TimedHttpHandler.START_HEADER);
+        synchronized (calls) {
+            calls.add(arrived + " " + path + (started == null ? "" : " " + started));
         }
-        exchange.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
+        exchange.getRequestBody().readAllBytes();
+        exchange.sendResponseHeaders(200, -1);
+        exchange.close();
+    }
+
+    private void list(HttpExchange exchange) throws IOException {
+        List<String> copy;
+        synchronized (calls) {
+            copy = new ArrayList<>(calls);
+        }
+        byte[] body = (String.join("\n", copy) + "\n").getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(200, body.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(body);
         }
@@ -59,16 +74,18 @@ public final class CallRecorder implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        if (server.getExecutor() != null) {
-            ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
-        }
+        service.stop(0);
+        control.stop(0);
+        ((java.util.concurrent.ExecutorService) control.getExecutor()).shutdownNow();
     }
 
-    /** {@code CallRecorder <port>}: serves until killed; prints {@code listening <port>} once ready. */
+    /**
+     * {@code CallRecorder [port]}: serves until killed; prints {@code listening <port> <control port>} once
+     * ready.
+     */
     public static void main(String[] args) throws IOException {
         CallRecorder recorder = new CallRecorder(args.length > 0 ? Integer.parseInt(args[0]) : 0);
-        System.out.println("listening " + recorder.port());
+        System.out.println("listening " + recorder.port() + " " + recorder.controlPort());
         System.out.flush();
     }
 }

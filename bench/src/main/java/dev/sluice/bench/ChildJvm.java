@@ -46,7 +46,13 @@ public final class ChildJvm implements AutoCloseable {
      */
     public static ChildJvm start(String name, String mainClass, Map<String, String> env, List<String> jvmOptions,
                                  String... args) throws IOException {
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        return start(name, System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                mainClass, env, jvmOptions, args);
+    }
+
+    /** As {@link #start(String, String, Map, List, String...)}, from another classpath (another build). */
+    public static ChildJvm start(String name, String classpath, String mainClass, Map<String, String> env,
+                                 List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", classpath, mainClass));

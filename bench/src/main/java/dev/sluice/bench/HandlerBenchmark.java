@@ -10,7 +10,10 @@ import java.util.List;
  * at 10/1s, 50/1s, 200/1s and 2000/1s, with one worker, two, and one killed with SIGKILL at 40 % and
  * started again. Prints, per case, the most calls in any window of the period against N, the gaps
  * against P/N and the span against the ideal. {@code -Dhandler.rates=10,200},
- * {@code -Dhandler.seconds=6} and {@code -Dhandler.workers=1,2,restart} change the cases.
+ * {@code -Dhandler.seconds=6} and {@code -Dhandler.workers=1,2,restart} change the cases;
+ * {@code -Dhandler.before=<file>} first runs the one-worker cases with the gate and workers of the build
+ * whose classpath the file holds (e.g. an older commit's {@code bench/target/classpath.txt} plus its
+ * modules' classes), for a baseline measured in the same run.
  */
 public final class HandlerBenchmark {
 
@@ -49,6 +52,21 @@ public final class HandlerBenchmark {
         if (warmUp) {
             System.out.println("Each case's workers first run 600 tasks at 200/1s (-Dhandler.warmup=false: cold workers)");
         }
+        String before = System.getProperty("handler.before");
+        if (before != null) {
+            // the same cases, one worker and the restart, with the gate and workers of another build
+            String classpath = java.nio.file.Files.readString(java.nio.file.Path.of(before)).strip();
+            System.out.println("Before: the gate and workers of the build whose classpath is in " + before);
+            try (HandlerRun run = new HandlerRun(bootstrap, redis, classpath)) {
+                for (HandlerRun.Case c : cases) {
+                    if (c.workers() == 1) {
+                        HandlerRun.Measured measured = run.run(c, Duration.ofSeconds(seconds * 4L + 60));
+                        System.out.println("before: " + c.describe());
+                        System.out.println("    at the server:       " + measured.atArrival().summary());
+                    }
+                }
+            }
+        }
         try (HandlerRun run = new HandlerRun(bootstrap, redis)) {
             for (HandlerRun.Case c : cases) {
                 HandlerRun.Measured measured = run.run(c, Duration.ofSeconds(seconds * 4L + 60));
@@ -56,6 +74,7 @@ public final class HandlerBenchmark {
                 System.out.println(c.describe());
                 System.out.println("    at the server:       " + figures.summary());
                 System.out.println("    at handler start:    " + measured.atStart().summary());
+                System.out.println("    " + measured.missedStarts() + " (the warm-up's included)");
                 if (Boolean.getBoolean("handler.dump")) {
                     java.nio.file.Path file = java.nio.file.Path.of("bench", "target", "handler-"
                             + c.limit().replace('/', '-') + "-" + c.workers() + (c.restart() ? "-restart" : "") + ".txt");

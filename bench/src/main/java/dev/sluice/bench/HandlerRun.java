@@ -69,10 +69,27 @@ public final class HandlerRun implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final ChildJvm recorder;
     private final int recorderPort;
+    private final int controlPort;
     private final ChildJvm gate;
     private final HttpClient http = HttpClient.newHttpClient();
+    private final String servicesClasspath;
+    private final String handler;
 
     public HandlerRun(String bootstrap, String redisUri) throws IOException, InterruptedException {
+        this(bootstrap, redisUri, null);
+    }
+
+    /**
+     * @param servicesClasspath where the gate and the workers come from, when not from this JVM's
+     *     classpath: another build, to measure it beside this one (its workers run the plain {@code http}
+     *     handler, so only the arrivals are known)
+     */
+    public HandlerRun(String bootstrap, String redisUri, String servicesClasspath)
+            throws IOException, InterruptedException {
+        this.servicesClasspath = servicesClasspath == null
+                ? System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
+                : servicesClasspath;
+        this.handler = servicesClasspath == null ? "http-timed" : "http";
         this.bootstrap = bootstrap;
         this.redisUri = redisUri;
         this.sluice = SluiceConfig.fromEnvironment(env(Map.of()));
@@ -85,10 +102,11 @@ public final class HandlerRun implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG, 5), new ByteArraySerializer(), new ByteArraySerializer());
         this.recorder = ChildJvm.start("recorder", CallRecorder.class.getName(), Map.of(),
                 List.of("-Xmx64m", "-XX:+UseSerialGC"));
-        String ready = recorder.awaitLine("listening ", Duration.ofSeconds(30));
-        this.recorderPort = Integer.parseInt(ready.substring(ready.indexOf(' ') + 1).strip());
-        this.gate = ChildJvm.start("gate", "dev.sluice.gate.GateMain", env(Map.of("SLUICE_GATE_ID", prefix)),
-                List.of("-Xmx256m"));
+        String[] ready = recorder.awaitLine("listening ", Duration.ofSeconds(30)).strip().split(" ");
+        this.recorderPort = Integer.parseInt(ready[1]);
+        this.controlPort = Integer.parseInt(ready[2]);
+        this.gate = ChildJvm.start("gate", this.servicesClasspath, "dev.sluice.gate.GateMain",
+                env(Map.of("SLUICE_GATE_ID", prefix)), List.of("-Xmx256m"));
         gate.awaitLine("started", Duration.ofSeconds(60));
     }
 
@@ -100,8 +118,8 @@ public final class HandlerRun implements AutoCloseable {
     }
 
     private ChildJvm startWorker(int n) throws IOException {
-        return ChildJvm.start("worker-" + n, "dev.sluice.worker.WorkerMain",
-                env(Map.of("SLUICE_WORKER_HANDLER", "http-timed", "SLUICE_WORKER_CONCURRENCY",
+        return ChildJvm.start("worker-" + n, servicesClasspath, "dev.sluice.worker.WorkerMain",
+                env(Map.of("SLUICE_WORKER_HANDLER", handler, "SLUICE_WORKER_CONCURRENCY",
                         String.valueOf(CONCURRENCY))),
                 List.of("-Xmx256m"));
     }
@@ -110,11 +128,13 @@ public final class HandlerRun implements AutoCloseable {
     public Measured run(Case c, Duration timeout) throws Exception {
         RateLimit limit = RateLimit.parse(c.limit());
         List<ChildJvm> workers = new ArrayList<>();
+        List<ChildJvm> all = new ArrayList<>();
         int started = 0;
         try {
             for (int i = 0; i < c.workers(); i++) {
                 workers.add(startWorker(started++));
             }
+            all.addAll(workers);
             awaitWorkers(c.workers(), Duration.ofSeconds(60));
             if (c.warmUp()) {
                 QueueName warm = QueueName.generate();
@@ -142,12 +162,15 @@ public final class HandlerRun implements AutoCloseable {
                 if (!restarted && calls.distinct().size() >= c.tasks() * 0.4) {
                     workers.remove(0).kill(); // tasks running and finished but not committed are redone
                     workers.add(startWorker(started++));
+                    all.add(workers.get(workers.size() - 1));
                     restarted = true;
                 }
             }
             registry.remove(queue);
+            workers.forEach(ChildJvm::close);
+            Thread.sleep(200); // their last lines
             return new Measured(new CallFigures(limit, calls.arrivals(), calls.distinct().size()),
-                    new CallFigures(limit, calls.starts(), calls.distinct().size()));
+                    new CallFigures(limit, calls.starts(), calls.distinct().size()), missedStarts(all));
         } finally {
             workers.forEach(ChildJvm::close);
         }
@@ -197,12 +220,37 @@ public final class HandlerRun implements AutoCloseable {
      * What one case measured: the calls where they arrived, and the same calls when their handler
      * started (the {@code http-timed} handler says): the difference is the way from worker to server.
      */
-    public record Measured(CallFigures atArrival, CallFigures atStart) {
+    public record Measured(CallFigures atArrival, CallFigures atStart, String missedStarts) {
+    }
+
+    private static final java.util.regex.Pattern MISSED = java.util.regex.Pattern.compile(
+            "(\\d+) tasks missed their start slot .*\\((\\d+) reached this worker past their latest start, (\\d+) waited"
+                    + " for a free slot past it, (\\d+) were not started in time by their slot thread\\); the latest by"
+                    + " (\\d+) ms");
+
+    /** What the workers said they sent back: tasks that missed their start slot, and why. */
+    private static String missedStarts(List<ChildJvm> workers) {
+        long onArrival = 0;
+        long waiting = 0;
+        long atSlot = 0;
+        long latest = 0;
+        for (ChildJvm worker : workers) {
+            java.util.regex.Matcher m = MISSED.matcher(worker.output());
+            while (m.find()) {
+                onArrival += Long.parseLong(m.group(2));
+                waiting += Long.parseLong(m.group(3));
+                atSlot += Long.parseLong(m.group(4));
+                latest = Math.max(latest, Long.parseLong(m.group(5)));
+            }
+        }
+        return String.format("%d tasks missed their slot and went back (%d reached a worker late, %d waited for a free"
+                + " slot, %d woke late in theirs; the latest by %d ms)", onArrival + waiting + atSlot, onArrival, waiting,
+                atSlot, latest);
     }
 
     private Calls calls(QueueName queue) throws IOException, InterruptedException {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + recorderPort + "/calls")).build(), HttpResponse.BodyHandlers.ofString());
+                URI.create("http://127.0.0.1:" + controlPort + "/calls")).build(), HttpResponse.BodyHandlers.ofString());
         String prefixPath = "/" + queue.value() + "/";
         List<Long> arrivals = new ArrayList<>();
         List<Long> starts = new ArrayList<>();
