@@ -1,5 +1,6 @@
 package dev.sluice.worker;
 
+import static dev.sluice.worker.WorkerFixture.handler;
 import static dev.sluice.worker.WorkerFixture.header;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -8,8 +9,6 @@ import dev.sluice.core.TaskEvent;
 import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.redis.RedisClock;
 import dev.sluice.embedded.SharedServers;
-import dev.sluice.worker.api.Task;
-import dev.sluice.worker.api.TaskHandler;
 import dev.sluice.worker.api.TaskResult;
 import java.net.URI;
 import java.time.Duration;
@@ -19,7 +18,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,20 +47,6 @@ class StartSlotIT {
 
     private static long redisNowMicros() {
         return clock.redisMicros(System.nanoTime());
-    }
-
-    private static TaskHandler handler(Function<Task, TaskResult> body) {
-        return new TaskHandler() {
-            @Override
-            public String name() {
-                return "test";
-            }
-
-            @Override
-            public TaskResult handle(Task task) {
-                return body.apply(task);
-            }
-        };
     }
 
     @Test

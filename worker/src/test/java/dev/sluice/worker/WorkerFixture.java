@@ -149,6 +149,22 @@ final class WorkerFixture implements AutoCloseable {
         }
     }
 
+    /** A handler named "test" doing what the function says. */
+    static dev.sluice.worker.api.TaskHandler handler(
+            java.util.function.Function<dev.sluice.worker.api.Task, dev.sluice.worker.api.TaskResult> body) {
+        return new dev.sluice.worker.api.TaskHandler() {
+            @Override
+            public String name() {
+                return "test";
+            }
+
+            @Override
+            public dev.sluice.worker.api.TaskResult handle(dev.sluice.worker.api.Task task) {
+                return body.apply(task);
+            }
+        };
+    }
+
     static String header(ConsumerRecord<byte[], byte[]> record, String name) {
         var header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);

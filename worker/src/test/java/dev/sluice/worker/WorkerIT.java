@@ -1,12 +1,12 @@
 package dev.sluice.worker;
 
+import static dev.sluice.worker.WorkerFixture.handler;
 import static dev.sluice.worker.WorkerFixture.header;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.core.TaskEvent;
 import dev.sluice.core.TaskHeaders;
-import dev.sluice.worker.api.Task;
 import dev.sluice.worker.api.TaskHandler;
 import dev.sluice.worker.api.TaskResult;
 import java.time.Duration;
@@ -19,27 +19,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /** The worker against the real broker: commit after completion, bounded fetching, crash, failures. */
 class WorkerIT {
-
-    /** A handler named "test" doing what the function says. */
-    private static TaskHandler handler(Function<Task, TaskResult> body) {
-        return new TaskHandler() {
-            @Override
-            public String name() {
-                return "test";
-            }
-
-            @Override
-            public TaskResult handle(Task task) {
-                return body.apply(task);
-            }
-        };
-    }
 
     private static void awaitLatch(CountDownLatch latch) {
         try {
