@@ -30,7 +30,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import redis.clients.jedis.RedisClient;
 
-/** Health, metrics, the OpenAPI document and the idle reaper, against the real broker and Redis. */
+/**
+ * Health, metrics, the OpenAPI document, the idle reaper and the consumed records' janitor, against the
+ * real broker and Redis.
+ */
 @MicronautTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OperationsIT implements TestPropertyProvider {
@@ -48,7 +51,7 @@ class OperationsIT implements TestPropertyProvider {
     public Map<String, String> getProperties() {
         return Map.of("sluice.kafka", SharedServers.kafkaBootstrapServers(), "sluice.redis", SharedServers.redisUri(),
                 "sluice.prefix", prefix, "micronaut.server.port", "-1",
-                "sluice.metrics.refresh", "200ms", "sluice.reaper.interval", "300ms");
+                "sluice.metrics.refresh", "200ms", "sluice.reaper.interval", "300ms", "sluice.janitor.interval", "300ms");
     }
 
     private String create(Map<String, Object> body) {
@@ -58,6 +61,30 @@ class OperationsIT implements TestPropertyProvider {
 
     private String get(String path) {
         return client.toBlocking().retrieve(HttpRequest.GET(path), String.class);
+    }
+
+    @Test
+    void aQueuesRecordsTheGateIsDoneWithAreDeletedAndTheRestKeptWhateverTheirAge() throws Exception {
+        String name = create(Map.of("rateLimit", "5/1s"));
+        String topic = prefix + ".q." + name;
+        org.apache.kafka.common.TopicPartition partition = new org.apache.kafka.common.TopicPartition(topic, 0);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                "bootstrap.servers", SharedServers.kafkaBootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < 5; i++) {
+                producer.send(new ProducerRecord<>(topic, ("t" + i).getBytes())).get();
+            }
+        }
+        // the gate released three
+        kafka.alterConsumerGroupOffsets(prefix + "-gate", Map.of(partition,
+                new org.apache.kafka.clients.consumer.OffsetAndMetadata(3))).all().get(10, TimeUnit.SECONDS);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> kafka.listOffsets(Map.of(partition,
+                org.apache.kafka.clients.admin.OffsetSpec.earliest())).partitionResult(partition).get().offset() == 3);
+        org.apache.kafka.common.config.ConfigResource config = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+        await().atMost(Duration.ofSeconds(10)).until(() -> "-1".equals(kafka.describeConfigs(java.util.List.of(config))
+                .all().get().get(config).get("retention.ms").value()));
     }
 
     @Test

@@ -49,6 +49,16 @@ public record Topics(String prefix) {
         return prefix + "-worker";
     }
 
+    /** The group that moves retries out of the delay tiers: {@code sluice-delay} under the default prefix. */
+    public String delayGroup() {
+        return prefix + "-delay";
+    }
+
+    /** The router's Kafka Streams application id, its group on {@link #tasks()}: {@code sluice-router}. */
+    public String routerGroup() {
+        return prefix + "-router";
+    }
+
     /** Where producers submit tasks, keyed by queue name. */
     public String tasks() {
         return prefix + ".tasks";

@@ -46,7 +46,7 @@ public final class Router implements AutoCloseable {
     }
 
     public static String applicationId(SluiceConfig config) {
-        return config.topics().prefix() + "-router";
+        return config.topics().routerGroup();
     }
 
     public KafkaStreams.State state() {

@@ -83,7 +83,7 @@ public final class Worker implements AutoCloseable {
         this.thread = new Thread(this::runLoop, "sluice-worker");
         this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("sluice-timeouts-"));
         Map<String, Object> delayConsumerConfig = consumerConfig(config);
-        delayConsumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, config.sluice().topics().prefix() + "-delay");
+        delayConsumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, config.sluice().topics().delayGroup());
         delayConsumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
         this.delayConsumer = new KafkaConsumer<>(delayConsumerConfig, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());

@@ -14,9 +14,15 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
- * Creates Sluice's topics when they are missing, never changing existing ones: the shared topics
- * ({@code tasks}, {@code ready}, {@code events}, {@code rejected}, {@code dead}) and one single-partition
- * topic per queue.
+ * Creates Sluice's topics when they are missing: the shared topics ({@code tasks}, {@code ready},
+ * {@code events}, {@code rejected}, {@code dead}, the delay tiers) and one single-partition topic per
+ * queue.
+ *
+ * <p>Topics that hold work not yet done ({@code tasks}, {@code ready}, {@code dead}, the delay tiers and
+ * every queue topic) keep their records whatever their age or size ({@code retention.ms} and
+ * {@code retention.bytes} -1): a backlog may wait months at 1/3600s, and the broker's default (7 days)
+ * would drop the rest of it, silently. Existing ones are brought to that when the shared topics are
+ * ensured, at each service's start. {@code events} and {@code rejected} keep the broker's retention.
  */
 public final class TopicProvisioner {
 
@@ -58,21 +64,81 @@ public final class TopicProvisioner {
      */
     public void ensureSharedTopics(int readyPartitions) {
         List<NewTopic> wanted = new ArrayList<>();
-        wanted.add(new NewTopic(topics.tasks(), 4, replicationFactor));
-        wanted.add(new NewTopic(topics.ready(), readyPartitions, replicationFactor));
+        wanted.add(work(new NewTopic(topics.tasks(), 4, replicationFactor)));
+        wanted.add(work(new NewTopic(topics.ready(), readyPartitions, replicationFactor)));
         wanted.add(new NewTopic(topics.events(), 4, replicationFactor));
         wanted.add(new NewTopic(topics.rejected(), 1, replicationFactor));
-        wanted.add(new NewTopic(topics.dead(), 1, replicationFactor));
+        wanted.add(work(new NewTopic(topics.dead(), 1, replicationFactor)));
         for (java.time.Duration tier : dev.sluice.core.DelayTiers.TIERS) {
             // one partition: first in is first due
-            wanted.add(new NewTopic(topics.delay(tier), 1, replicationFactor));
+            wanted.add(work(new NewTopic(topics.delay(tier), 1, replicationFactor)));
         }
         create(wanted);
+        keepWork();
     }
 
     /** Creates the queue's topic (one partition: the queue is FIFO) unless it exists. */
     public void ensureQueueTopic(QueueName queue) {
-        create(List.of(new NewTopic(topics.queue(queue), 1, replicationFactor)));
+        create(List.of(work(new NewTopic(topics.queue(queue), 1, replicationFactor))));
+    }
+
+    /** The settings of a topic that holds work not yet done: nothing dropped for its age or size. */
+    static final Map<String, String> KEEP = Map.of(
+            org.apache.kafka.common.config.TopicConfig.RETENTION_MS_CONFIG, "-1",
+            org.apache.kafka.common.config.TopicConfig.RETENTION_BYTES_CONFIG, "-1");
+
+    private static NewTopic work(NewTopic topic) {
+        return topic.configs(KEEP);
+    }
+
+    /** Whether the topic holds work not yet done (see the class comment). */
+    boolean holdsWork(String topic) {
+        if (topic.equals(topics.tasks()) || topic.equals(topics.ready()) || topic.equals(topics.dead())
+                || topics.queueOf(topic).isPresent()) {
+            return true;
+        }
+        return dev.sluice.core.DelayTiers.TIERS.stream().anyMatch(tier -> topic.equals(topics.delay(tier)));
+    }
+
+    /**
+     * Brings every existing topic that holds work to {@link #KEEP}, those created before Sluice set it
+     * included: one request for all of them, a no-op for those already there.
+     */
+    public void keepWork() {
+        try {
+            List<org.apache.kafka.common.config.ConfigResource> resources = admin.listTopics().names()
+                    .get(30, TimeUnit.SECONDS).stream().filter(this::holdsWork)
+                    .map(t -> new org.apache.kafka.common.config.ConfigResource(
+                            org.apache.kafka.common.config.ConfigResource.Type.TOPIC, t))
+                    .toList();
+            if (resources.isEmpty()) {
+                return;
+            }
+            Map<org.apache.kafka.common.config.ConfigResource, java.util.Collection<org.apache.kafka.clients.admin.AlterConfigOp>>
+                    changes = new java.util.HashMap<>();
+            for (org.apache.kafka.common.config.ConfigResource resource : resources) {
+                changes.put(resource, KEEP.entrySet().stream().map(e -> new org.apache.kafka.clients.admin.AlterConfigOp(
+                        new org.apache.kafka.clients.admin.ConfigEntry(e.getKey(), e.getValue()),
+                        org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)).toList());
+            }
+            for (var result : admin.incrementalAlterConfigs(changes).values().entrySet()) {
+                try {
+                    result.getValue().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                        throw new IllegalStateException("Kafka refused to keep the records of " + result.getKey().name()
+                                + " whatever their age: " + e.getCause(), e);
+                    } // else: a queue removed meanwhile, nothing to keep
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while setting the topics' retention", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Kafka did not list its topics: " + e.getCause(), e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Kafka did not answer while setting the topics' retention", e);
+        }
     }
 
     /** Deletes the queue's topic; a missing topic is not an error. */
