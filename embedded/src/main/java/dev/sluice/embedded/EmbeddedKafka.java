@@ -1,6 +1,7 @@
 package dev.sluice.embedded;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -115,8 +116,20 @@ public final class EmbeddedKafka implements AutoCloseable {
      * data, as a broker restart in production; clients reconnect by themselves. About 10 s here.
      */
     public void restartBroker() {
+        restartBroker(Duration.ZERO);
+    }
+
+    /** Stops the broker, keeps it stopped for {@code downFor} (an outage), and starts it again on its data. */
+    public void restartBroker(Duration downFor) {
         cluster.brokers().values().forEach(broker -> broker.shutdown());
         cluster.brokers().values().forEach(broker -> broker.awaitShutdown());
+        LOG.info("Embedded Kafka broker stopped for {}", downFor);
+        try {
+            Thread.sleep(downFor.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the broker was down", e);
+        }
         cluster.brokers().values().forEach(broker -> broker.startup());
         try {
             cluster.waitForReadyBrokers();

@@ -65,6 +65,7 @@ final class Forwarder {
     static final long EVENTS_INTERVAL_NANOS = 250_000_000L;
     /** Records refused by Kafka, by partition and offset; they are dead-lettered when next forwarded. */
     private final Map<TopicPartition, Map<Long, String>> poison = new HashMap<>();
+    private volatile boolean stopping;
 
     Forwarder(Producer<byte[], byte[]> producer, Topics topics,
               java.util.function.Function<QueueName, Integer> maxAttempts) {
@@ -199,21 +200,46 @@ final class Forwarder {
     }
 
     /**
-     * Commits a transaction {@link #send} opened.
+     * Commits a transaction {@link #send} opened. A commit that times out (Kafka unreachable for longer
+     * than {@code max.block.ms}) is tried again until Kafka answers or the gate stops: it may already be
+     * completing at the broker, and the producer allows nothing but its retry (an abort then threw an
+     * {@code IllegalStateException} that stopped the gate for good during a 90 s outage).
      *
      * @return how many records were forwarded, or -1 when the commit failed and the transaction was aborted
      * @throws ProducerFencedException when another gate with this instance id took over
      */
     int commit(Open open) {
-        try {
-            producer.commitTransaction();
-            return open.records();
-        } catch (ProducerFencedException e) {
-            throw e;
-        } catch (KafkaException e) {
-            failed(open, e);
-            return -1;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                producer.commitTransaction();
+                if (attempt > 1) {
+                    LOG.info("Committed a transaction of {} records on attempt {}: Kafka answers again",
+                            open.sent.size(), attempt);
+                }
+                return open.records();
+            } catch (org.apache.kafka.common.errors.TimeoutException timedOut) {
+                if (stopping) {
+                    // nothing but the commit's retry is allowed: closing the producer aborts it at the broker
+                    LOG.warn("Stopping with a transaction of {} records whose commit timed out; the broker aborts"
+                            + " it unless it completed", open.sent.size());
+                    return -1;
+                }
+                if (attempt == 1) {
+                    LOG.warn("Committing a transaction of {} records timed out (is Kafka reachable?); trying again"
+                            + " until it answers: {}", open.sent.size(), timedOut.getMessage());
+                }
+            } catch (ProducerFencedException e) {
+                throw e;
+            } catch (KafkaException e) {
+                failed(open, e);
+                return -1;
+            }
         }
+    }
+
+    /** The gate is stopping: a commit that times out is not tried again. */
+    void stopping() {
+        stopping = true;
     }
 
     /** Runs on the thread that found the failure; the loop thread settles the events after. */
@@ -323,7 +349,9 @@ final class Forwarder {
             producer.abortTransaction();
         } catch (ProducerFencedException e) {
             throw e;
-        } catch (KafkaException e) {
+        } catch (KafkaException | IllegalStateException e) {
+            // IllegalStateException: the producer allows no abort now; the broker aborts the transaction
+            // when it times out, and the next begin says whether this producer can go on
             LOG.warn("Aborting the transaction failed too: {}", e.toString());
         }
     }

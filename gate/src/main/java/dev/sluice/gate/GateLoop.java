@@ -116,6 +116,7 @@ final class GateLoop implements Runnable {
     /** Asks the loop to finish its current step, commit, and return. */
     void stop() {
         running.set(false);
+        forwarder.stopping();
         changes.add(WAKE);
         consumer.wakeup();
     }

@@ -53,9 +53,14 @@ final class GateFixture implements AutoCloseable {
     }
 
     GateFixture(String redisUri) {
+        this(SharedServers.kafkaBootstrapServers(), redisUri);
+    }
+
+    /** On a broker of the test's own (one it stops, say). */
+    GateFixture(String kafka, String redisUri) {
         String prefix = "g" + UUID.randomUUID().toString().substring(0, 8);
         this.sluice = SluiceConfig.fromEnvironment(Map.of(
-                SluiceConfig.ENV_KAFKA, SharedServers.kafkaBootstrapServers(),
+                SluiceConfig.ENV_KAFKA, kafka,
                 SluiceConfig.ENV_REDIS, redisUri,
                 SluiceConfig.ENV_TOPIC_PREFIX, prefix,
                 SluiceConfig.ENV_KEY_PREFIX, prefix));

@@ -72,9 +72,10 @@ class GateRecoveryIT {
                 assertThat(released).extracting(r -> header(r, TaskHeaders.ID))
                         .containsExactlyInAnyOrderElementsOf(ids)
                         .doesNotHaveDuplicates();
-                // slots granted before the outage may fall up to one horizon into it (50 ms configured,
-                // stretched under load, 1 s at most): those tokens were Redis's to give
-                long horizon = dev.sluice.core.redis.TokenBucket.MAX_HORIZON.toMillis();
+                // slots granted before the outage may fall up to a start lead and a horizon into it (200 ms,
+                // and 100 ms configured, stretched under load, 1 s at most): those tokens were Redis's to give
+                long horizon = GateConfig.DEFAULT_START_LEAD.toMillis()
+                        + dev.sluice.core.redis.TokenBucket.MAX_HORIZON.toMillis();
                 assertThat(released).extracting(ConsumerRecord::timestamp)
                         .noneMatch(t -> t > stoppedAt + horizon && t < restartedAt);
                 assertThat(released).extracting(ConsumerRecord::timestamp)
