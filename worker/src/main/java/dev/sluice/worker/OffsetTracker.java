@@ -71,6 +71,17 @@ final class OffsetTracker {
         return position > committed ? OptionalLong.of(position) : OptionalLong.empty();
     }
 
+    /**
+     * The consumer's position moved to {@code position} past offsets that held no task (the markers of
+     * the gate's transactions, aborted records): with nothing in flight, the partition may be committed
+     * there, so that its lag reads 0 once everything is done instead of 1 for good.
+     */
+    void passedTo(long position) {
+        if (size == 0 && position > next) {
+            next = position;
+        }
+    }
+
     /** The position was committed. */
     void committed(long position) {
         committed = Math.max(committed, position);

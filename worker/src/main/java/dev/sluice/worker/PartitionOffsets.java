@@ -51,6 +51,11 @@ final class PartitionOffsets {
         return toCommit(trackers.keySet());
     }
 
+    /** See {@link OffsetTracker#passedTo}: the consumer's position of the partition, past records and markers. */
+    void passedTo(TopicPartition partition, long position) {
+        trackers.computeIfAbsent(partition, p -> new OffsetTracker()).passedTo(position);
+    }
+
     /** Forgets the partitions: their later completions do not count. */
     void revoke(Collection<TopicPartition> partitions) {
         partitions.forEach(trackers::remove);

@@ -117,6 +117,13 @@ final class WorkerLoop implements Runnable {
      * {@code consumer.assignment()} copies the set on every call, an allocation per task this avoids.
      */
     private java.util.Set<TopicPartition> owned = java.util.Set.of();
+    /**
+     * A token per owned partition, new at each assignment (loop thread writes, slot threads read): a task
+     * handed to a slot thread starts only if its partition's token is still the one it was handed over
+     * under. A task waiting for its slot when its partition was revoked is not started: the partition's
+     * next owner, which may be this worker again, runs it (started here too, it ran twice at one slot).
+     */
+    private final Map<TopicPartition, Object> tenures = new java.util.concurrent.ConcurrentHashMap<>();
     private long nextCommitNanos;
     /** Queue names already checked, each mapped to its first instance (any slot thread). */
     private final Map<String, String> validQueues = new java.util.concurrent.ConcurrentHashMap<>();
@@ -368,11 +375,13 @@ final class WorkerLoop implements Runnable {
      */
     private void start(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, long startNanos, long byNanos) {
         inFlight++;
-        handlerThreads.execute(() -> run(partition, record, startNanos, byNanos));
+        Object tenure = tenures.get(partition);
+        handlerThreads.execute(() -> run(partition, record, tenure, startNanos, byNanos));
     }
 
     /** On a slot thread: reads the task, waits for its slot, runs its handler, reports the result. */
-    private void run(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, long startNanos, long byNanos) {
+    private void run(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, Object tenure, long startNanos,
+                     long byNanos) {
         Slot mine = slot.get();
         Task task;
         try {
@@ -392,6 +401,13 @@ final class WorkerLoop implements Runnable {
                 return; // interrupted: the worker is closing without starting it, so it runs again elsewhere
             }
         }
+        if (tenure == null || tenures.get(partition) != tenure) {
+            // revoked while it waited: not started, not sent back, its offset not committed here
+            report(new Completion(partition, record.offset(), false, true));
+            return;
+        }
+        TaskHandler handler = handlers.get(config.queueHandlers().getOrDefault(task.queue(), config.handler()));
+        // the last look at the clock before the call: what runs between the two delays the call past it
         long now = System.nanoTime();
         if (now > byNanos) {
             // too late to start next to the tasks that started on time: a new slot instead
@@ -400,14 +416,15 @@ final class WorkerLoop implements Runnable {
             return;
         }
         metrics.onStarted();
-        TaskHandler handler = handlers.get(config.queueHandlers().getOrDefault(task.queue(), config.handler()));
         Running running = new Running(partition, record, task, System.nanoTime(), mine.tally);
         mine.running = running;
         outcomes.started(task, mine.tally);
         TaskResult result;
         try {
             result = handler.handle(task);
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
+            // an Error too (an assertion, a stack overflow, a class missing): it fails the attempt like
+            // an exception; escaping, it left the task unfinished and its slot taken for good
             result = TaskResult.retry(e.toString());
         } finally {
             mine.running = null;
@@ -517,7 +534,13 @@ final class WorkerLoop implements Runnable {
     private void complete(Running task, TaskResult result) {
         if (result instanceof TaskResult.Failure) {
             // writing a retry or dead letter waits for Kafka: not on the handler's thread
-            finisherThreads.execute(() -> finish(task, result));
+            try {
+                finisherThreads.execute(() -> finish(task, result));
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // the worker has stopped: the attempt is not recorded and its offset not committed, so the
+                // partition's next owner runs it again
+                LOG.debug("Worker stopped before task {} could be recorded as failed", task.task().id());
+            }
         } else {
             finish(task, result);
         }
@@ -613,7 +636,22 @@ final class WorkerLoop implements Runnable {
     }
 
     private void commit(boolean sync) {
+        passMarkers();
         commit(offsets.toCommit(), sync);
+    }
+
+    /**
+     * Lets each owned partition be committed past the transaction markers after its last task: every
+     * record before the consumer's position was taken, so once none is in flight the position is done.
+     */
+    private void passMarkers() {
+        for (TopicPartition partition : owned) {
+            try {
+                offsets.passedTo(partition, consumer.position(partition, Duration.ZERO));
+            } catch (org.apache.kafka.common.errors.TimeoutException | IllegalStateException notKnownYet) {
+                // no position yet (just assigned): next time
+            }
+        }
     }
 
     private void commit(Collection<TopicPartition> partitions, boolean sync) {
@@ -708,6 +746,7 @@ final class WorkerLoop implements Runnable {
     }
 
     private void disown(Collection<TopicPartition> partitions) {
+        partitions.forEach(tenures::remove);
         java.util.Set<TopicPartition> now = new java.util.HashSet<>(owned);
         now.removeAll(partitions);
         owned = java.util.Set.copyOf(now);
@@ -739,6 +778,7 @@ final class WorkerLoop implements Runnable {
             java.util.Set<TopicPartition> now = new java.util.HashSet<>(owned);
             now.addAll(partitions);
             owned = java.util.Set.copyOf(now);
+            partitions.forEach(p -> tenures.put(p, new Object()));
             if (paused) {
                 consumer.pause(partitions);
             }

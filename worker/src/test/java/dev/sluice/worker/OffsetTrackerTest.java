@@ -80,6 +80,26 @@ class OffsetTrackerTest {
     }
 
     @Test
+    void theConsumersPositionPastTheMarkersIsCommittableOnlyWithNothingInFlight() {
+        OffsetTracker tracker = new OffsetTracker();
+        tracker.started(10);
+        tracker.started(11);
+        tracker.finished(11);
+        tracker.passedTo(13); // 12 was a transaction marker
+        assertThat(tracker.committable()).hasValue(10);
+
+        tracker.finished(10);
+        assertThat(tracker.committable()).hasValue(12);
+        tracker.passedTo(13);
+        assertThat(tracker.committable()).hasValue(13);
+        tracker.committed(13);
+        tracker.passedTo(13);
+        assertThat(tracker.committable()).isEmpty();
+        tracker.started(14); // the next record comes after the marker, and is the first unfinished
+        assertThat(tracker.committable()).hasValue(14);
+    }
+
+    @Test
     void agreesWithASortedSetOverLongRandomRuns() {
         // the ring wraps and grows: compare every step with the plain definition (smallest unfinished)
         java.util.Random random = new java.util.Random(42);

@@ -58,6 +58,38 @@ class WorkerIT {
     }
 
     @Test
+    void onceEveryTaskIsDoneTheGroupsLagReadsZeroPastTheGatesTransactionMarkers() throws Exception {
+        try (WorkerFixture world = new WorkerFixture();
+             org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> gateLike =
+                     new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of(
+                             "bootstrap.servers", world.sluice.kafkaBootstrapServers(),
+                             "transactional.id", "gate-like-" + java.util.UUID.randomUUID()),
+                             new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                             new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            AtomicInteger done = new AtomicInteger();
+            world.start(world.config(4), handler(task -> {
+                done.incrementAndGet();
+                return TaskResult.success();
+            }));
+            gateLike.initTransactions();
+            for (int t = 0; t < 2; t++) { // as the gate writes: records, then a commit marker
+                gateLike.beginTransaction();
+                for (int i = 0; i < 5; i++) {
+                    var record = new org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>(
+                            world.topics.ready(), 0, null, WorkerFixture.utf8("t-" + t + i), WorkerFixture.utf8("{}"));
+                    record.headers().add(TaskHeaders.QUEUE, WorkerFixture.utf8(world.queue.value()));
+                    gateLike.send(record);
+                }
+                gateLike.commitTransaction();
+            }
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> done.get() == 10);
+            // 10 tasks and 2 markers: the committed position reaches the end, so the lag reads 0
+            await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 12);
+        }
+    }
+
+    @Test
     void withEverySlotBusyTheWorkerFetchesNothingMore() throws Exception {
         try (WorkerFixture world = new WorkerFixture()) {
             CountDownLatch mayFinish = new CountDownLatch(1);
@@ -144,6 +176,28 @@ class WorkerIT {
             assertThat(header(dead.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("bad payload");
             await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 2);
             assertThat(worker.metrics().failed()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aHandlerThrowingAnErrorFailsTheAttemptAndFreesItsSlot() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            Worker worker = world.start(world.config(1), handler(task -> {
+                if (task.id().equals("t-0")) {
+                    throw new StackOverflowError("deep");
+                }
+                return TaskResult.success();
+            }));
+            world.release(3);
+
+            List<ConsumerRecord<byte[], byte[]>> retried = world.read(world.topics.delay(Duration.ofSeconds(1)), 1,
+                    Duration.ofSeconds(20));
+
+            assertThat(retried).hasSize(1);
+            assertThat(header(retried.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("java.lang.StackOverflowError: deep");
+            // the only slot was free again: the two after it ran, and all three are committed
+            await().atMost(Duration.ofSeconds(10)).until(() -> worker.metrics().completed() == 2);
+            await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 3);
         }
     }
 

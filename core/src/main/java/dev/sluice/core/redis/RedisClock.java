@@ -71,8 +71,12 @@ public final class RedisClock {
         observe(bestRedis, bestBefore, bestAfter);
     }
 
-    /** Takes one reading: Redis said {@code redisMicros} during the call made between the two local times. */
-    void observe(long redisMicros, long localNanosBefore, long localNanosAfter) {
+    /**
+     * Takes one reading: Redis said {@code redisMicros} during the call made between the two local times.
+     * {@link #sync()} takes its readings here; public for a reading taken another way (tests of code that
+     * runs by this clock, without a Redis).
+     */
+    public void observe(long redisMicros, long localNanosBefore, long localNanosAfter) {
         long roundTrip = localNanosAfter - localNanosBefore;
         long localMicros = (localNanosBefore + roundTrip / 2) / 1_000;
         if (firstReadingNanos == Long.MIN_VALUE) {
