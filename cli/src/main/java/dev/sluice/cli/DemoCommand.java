@@ -136,9 +136,10 @@ final class DemoCommand implements Callable<Integer> {
                 : "   and most task starts in any such window at the handler:");
         boolean exceeded = false;
         List<List<String>> rows = new ArrayList<>();
+        List<String> crowded = new ArrayList<>();
         for (Map.Entry<String, String> entry : names.entrySet()) {
             String name = entry.getValue();
-            List<Long> startMicros = starts == null ? List.of() : starts.startsOf(name);
+            List<StartRecorder.Start> startList = starts == null ? List.of() : starts.startsOf(name);
             for (Segment segment : segments.get(name)) {
                 long[] times = timesIn(seen.get(name), segment, segments.get(name));
                 int max = Windows.maxInAnyWindow(times, segment.periodMillis());
@@ -147,10 +148,15 @@ final class DemoCommand implements Callable<Integer> {
                 String maxStarted = "-";
                 if (starts != null) {
                     long until = until(segment, segments.get(name));
-                    long[] startTimes = startMicros.stream().mapToLong(Long::longValue)
-                            .filter(t -> t / 1_000 >= segment.fromMillis() && t / 1_000 < until).toArray();
+                    List<StartRecorder.Start> inSegment = startList.stream()
+                            .filter(s -> s.micros() / 1_000 >= segment.fromMillis() && s.micros() / 1_000 < until)
+                            .sorted(java.util.Comparator.comparingLong(StartRecorder.Start::micros)).toList();
+                    long[] startTimes = inSegment.stream().mapToLong(StartRecorder.Start::micros).toArray();
                     int maxStarts = Windows.maxInAnyWindow(startTimes, segment.periodMillis() * 1_000);
-                    ok &= maxStarts <= segment.permits();
+                    if (maxStarts > segment.permits()) {
+                        ok = false;
+                        crowded.add(describeCrowdedWindow(entry.getKey(), segment, inSegment));
+                    }
                     started = String.valueOf(startTimes.length);
                     maxStarted = String.valueOf(maxStarts);
                 }
@@ -161,6 +167,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.print(Text.table(List.of("QUEUE", "LIMIT", "RELEASED", "MAX IN A WINDOW", "STARTED", "MAX STARTED",
                 "ALLOWED", ""), rows));
+        crowded.forEach(out::print);
         out.println(exceeded ? "A limit was exceeded." : "Every limit held.");
         for (String label : List.of("fast", "medium", "slow")) {
             api.delete(AdminApi.path(names.get(label)));
@@ -216,6 +223,33 @@ final class DemoCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /**
+     * The first window of {@code segment}'s period holding more starts than it allows, start by start:
+     * which task, its slot, and how late after it it started, so that a failed run says what happened.
+     */
+    private static String describeCrowdedWindow(String label, Segment segment, List<StartRecorder.Start> sorted) {
+        long length = segment.periodMillis() * 1_000;
+        int first = 0;
+        for (int last = 0; last < sorted.size(); last++) {
+            while (sorted.get(last).micros() - sorted.get(first).micros() >= length) {
+                first++;
+            }
+            if (last - first + 1 > segment.permits()) {
+                StringBuilder text = new StringBuilder(String.format(
+                        "Starts of %s in the window from its start at %d us (limit %s):%n", label,
+                        sorted.get(first).micros(), segment.limit()));
+                for (StartRecorder.Start start : sorted.subList(first, last + 1)) {
+                    text.append(String.format("  %s attempt %d  started +%d us  slot %s%n", start.id(), start.attempt(),
+                            start.micros() - sorted.get(first).micros(), start.slotMicros() == Long.MIN_VALUE ? "none"
+                                    : "+" + (start.slotMicros() - sorted.get(first).micros()) + " us, started "
+                                    + (start.micros() - start.slotMicros()) + " us after it"));
+                }
+                return text.toString();
+            }
+        }
+        return "";
     }
 
     private static long[] timesIn(List<Long> all, Segment segment, List<Segment> segments) {
