@@ -43,7 +43,12 @@ final class SluiceBeans {
     @Singleton
     @Bean(preDestroy = "close")
     RedisClient redis(SluiceConfig config) {
-        return RedisClient.create(config.redisUri());
+        // a pooled connection to a Redis that restarted is dead: checked before each use (a PING; the
+        // admin's calls are few), a restarted Redis is answered at once instead of with one 503 per
+        // connection left in the pool
+        redis.clients.jedis.ConnectionPoolConfig pool = new redis.clients.jedis.ConnectionPoolConfig();
+        pool.setTestOnBorrow(true);
+        return RedisClient.builder().fromURI(config.redisUri()).poolConfig(pool).build();
     }
 
     @Singleton

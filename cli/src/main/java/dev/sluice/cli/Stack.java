@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * All of Sluice in this JVM, as {@code sluice up} runs it: Redis and Kafka (embedded, data under the
- * data directory, unless external ones are given), the admin service, the router, the statistics, a
+ * data directory, unless external ones are given; the embedded redis-server is started again whenever it
+ * dies), the admin service, the router, the statistics, a
  * worker and, once the worker has joined its group, a gate. Closing stops them in the reverse order: the
  * gate stops releasing first, then the worker finishes what it runs, the servers go last.
  */
@@ -87,6 +88,8 @@ final class Stack implements AutoCloseable {
             requireFree(options.redisPort(), "the embedded Redis", "--redis-port / SLUICE_REDIS_PORT");
             RedisServerProcess server = RedisServerProcess.start(options.redisPort(), redisData, true);
             LeftoverRedis.remember(redisData, server.pid());
+            // killed or crashed, it is started again on its data: the services reconnect by themselves
+            server.supervise(pid -> LeftoverRedis.remember(redisData, pid));
             running.push(Map.entry("Redis", () -> {
                 server.close();
                 LeftoverRedis.forget(redisData);

@@ -53,7 +53,7 @@ class ComposeFileTest {
 
         assertThat((String) services.get("kafka").get("image")).startsWith("apache/kafka:");
         assertThat((String) services.get("redis").get("image")).startsWith("redis:");
-        assertThat(services.get("redis").get("command").toString()).contains("--appendonly, yes");
+        assertThat(services.get("redis").get("command").toString()).contains("--appendonly, yes", "--appendfsync, always");
         assertThat(services.get("kafka").get("ports").toString()).contains(
                 port(SluiceConfig.DEFAULT_KAFKA) + ":" + port(SluiceConfig.DEFAULT_KAFKA));
         assertThat(services.get("redis").get("ports").toString()).contains(

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -175,5 +176,84 @@ class UpIT {
             assertThat(sluice("queues", "show", queue).path("rateLimit").asText()).isEqualTo("5/1s");
             again.stop();
         }
+    }
+
+    @Test
+    void aRedisServerKilledUnderUpIsStartedAgainOnItsDataAndNoTaskIsLostOrReleasedTwice() throws Exception {
+        Path data = Files.createTempDirectory("sluice-up-redis-killed");
+        try (Up up = up(data)) {
+            assertThat(up.awaitLine("Sluice is up", Duration.ofSeconds(240))).as(up.output()).isTrue();
+            String queue = sluice("queues", "create", "20/1s").path("name").asText();
+            sluice("queues", "test", queue, "200");
+            awaitCompleted(queue, 40, Duration.ofSeconds(60));
+            long killed = redisServerOf(up).pid();
+
+            // SIGKILL mid-run: the server writes nothing more, not even the rest of its append-only file
+            assertThat(new ProcessBuilder("kill", "-KILL", String.valueOf(killed)).start().waitFor()).isZero();
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (System.nanoTime() < deadline && liveRedisServerOf(up).map(ProcessHandle::pid).orElse(killed) == killed) {
+                Thread.sleep(50);
+            }
+            assertThat(liveRedisServerOf(up).map(ProcessHandle::pid)).as(up.output()).isPresent().get()
+                    .isNotEqualTo(killed);
+            assertThat(up.awaitLine("redis-server started again on port " + redisPort, Duration.ofSeconds(5)))
+                    .as(up.output()).isTrue();
+
+            JsonNode done = awaitCompleted(queue, 200, Duration.ofSeconds(120));
+            assertThat(done.path("stats").path("completed").asInt()).as(done.toString()).isEqualTo(200);
+            HttpHealth.assertUp("http://localhost:" + adminPort + "/health");
+
+            // from the log itself: every task released, none twice, no window of the limit over it
+            Map<String, Long> released = releasesOf(queue, 200);
+            assertThat(released).hasSize(200);
+            long[] times = released.values().stream().mapToLong(Long::longValue).toArray();
+            assertThat(dev.sluice.core.Windows.maxInAnyWindow(times, 1_000)).as("most releases in any second")
+                    .isLessThanOrEqualTo(20);
+            up.stop();
+        }
+    }
+
+    private static ProcessHandle redisServerOf(Up up) {
+        return liveRedisServerOf(up).orElseThrow(() -> new AssertionError("no redis-server under up:\n" + up.output()));
+    }
+
+    /** The redis-server under {@code up}, if one runs now (none between a kill and the restart). */
+    private static java.util.Optional<ProcessHandle> liveRedisServerOf(Up up) {
+        return up.process.descendants().filter(c -> c.info().command().orElse("").contains("redis-server"))
+                .filter(ProcessHandle::isAlive).findFirst();
+    }
+
+    /**
+     * The release time of each task of {@code queue} on sluice.ready (read_committed), by task id. A task
+     * released again after it missed its start slot counts at its last release; a task released twice
+     * while the first had started would show as a completion more than the tasks.
+     */
+    private Map<String, Long> releasesOf(String queue, int expected) {
+        Map<String, Long> byId = new java.util.HashMap<>();
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer =
+                     new org.apache.kafka.clients.consumer.KafkaConsumer<>(Map.of(
+                             "bootstrap.servers", "localhost:" + kafkaPort, "isolation.level", "read_committed",
+                             "enable.auto.commit", "false", "auto.offset.reset", "earliest"),
+                             new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                             new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            String topic = dev.sluice.core.Topics.defaults().ready();
+            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline && partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    var q = record.headers().lastHeader(dev.sluice.core.TaskHeaders.QUEUE);
+                    var id = record.headers().lastHeader(dev.sluice.core.TaskHeaders.ID);
+                    if (q != null && id != null && queue.equals(new String(q.value(), StandardCharsets.UTF_8))) {
+                        byId.put(new String(id.value(), StandardCharsets.UTF_8), record.timestamp());
+                    }
+                }
+            }
+        }
+        return byId;
     }
 }

@@ -25,7 +25,12 @@ import org.slf4j.LoggerFactory;
  * <p>The binary is the one named by {@code SLUICE_REDIS_SERVER}, else {@code redis-server} on the
  * PATH, else the linux-amd64 build (Redis 6.2) shipped inside the {@code embedded-redis} Maven
  * artifact, copied to a temporary file. The process can be stopped and started again on the same
- * port and data directory, which is how tests simulate a Redis outage.
+ * port and data directory, which is how tests simulate a Redis outage, and {@link #supervise} starts it
+ * again by itself whenever it dies.
+ *
+ * <p>A server with an append-only file writes it on every write ({@code appendfsync always}): a token
+ * bucket must never roll back when the server is killed, or the tokens granted in the last second would
+ * be granted again. The gate makes well under one Redis write per hundred tasks, so this costs little.
  */
 public final class RedisServerProcess implements AutoCloseable {
 
@@ -38,6 +43,9 @@ public final class RedisServerProcess implements AutoCloseable {
     private final Path dataDirectory;
     private final boolean appendOnly;
     private Process process;
+    /** Set by {@link #stop()}: the process ended because it was asked to, the supervisor leaves it. */
+    private boolean stopped;
+    private Thread supervisor;
 
     private RedisServerProcess(Path binary, int port, Path dataDirectory, boolean appendOnly) {
         this.binary = binary;
@@ -82,6 +90,9 @@ public final class RedisServerProcess implements AutoCloseable {
                 "--dir", dataDirectory.toString(),
                 "--save", "",
                 "--appendonly", appendOnly ? "yes" : "no"));
+        if (appendOnly) {
+            command.addAll(List.of("--appendfsync", "always"));
+        }
         try {
             Files.createDirectories(dataDirectory);
             process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -93,11 +104,67 @@ public final class RedisServerProcess implements AutoCloseable {
             process.destroyForcibly();
             throw new IllegalStateException("redis-server did not start on port " + port + ": " + output);
         }
+        stopped = false;
         LOG.info("redis-server ready at {} (binary {})", uri(), binary);
+    }
+
+    /**
+     * Watches the server from a daemon thread and starts it again, on the same port and data, whenever
+     * it dies without {@link #stop()} (killed, crashed): within about a second, then every second until
+     * it starts. {@code onRestart} is told each new process id.
+     */
+    public synchronized void supervise(java.util.function.LongConsumer onRestart) {
+        if (supervisor != null) {
+            throw new IllegalStateException("redis-server on port " + port + " is supervised already");
+        }
+        supervisor = new Thread(() -> superviseLoop(onRestart), "redis-server-supervisor-" + port);
+        supervisor.setDaemon(true);
+        supervisor.start();
+    }
+
+    private void superviseLoop(java.util.function.LongConsumer onRestart) {
+        while (true) {
+            Process watched;
+            synchronized (this) {
+                if (stopped || process == null) {
+                    return;
+                }
+                watched = process;
+            }
+            int exit;
+            try {
+                exit = watched.waitFor();
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (int attempt = 1; ; attempt++) {
+                synchronized (this) {
+                    if (stopped || process != watched) {
+                        break; // stopped on purpose, or started again by someone else
+                    }
+                    if (attempt == 1) {
+                        LOG.warn("redis-server (pid {}) on port {} died with exit code {}; starting it again on its data",
+                                watched.pid(), port, exit);
+                    }
+                    try {
+                        start();
+                        LOG.warn("redis-server started again on port {} (pid {})", port, process.pid());
+                        onRestart.accept(process.pid());
+                        break;
+                    } catch (IllegalStateException e) {
+                        LOG.warn("redis-server on port {} did not start again (attempt {}): {}", port, attempt,
+                                e.getMessage());
+                        process = watched; // still the dead one: the next attempt starts from it
+                    }
+                }
+                sleep(1000);
+            }
+        }
     }
 
     /** Stops the process (SIGTERM, then SIGKILL after 5 s). Safe to call twice. */
     public synchronized void stop() {
+        stopped = true;
         if (process == null) {
             return;
         }
