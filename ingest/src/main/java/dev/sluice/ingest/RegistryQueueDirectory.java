@@ -7,10 +7,14 @@ import dev.sluice.core.RedisKeys;
 import dev.sluice.core.redis.QueueChangeWatcher;
 import dev.sluice.core.redis.QueueRegistry;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * The router's view of the registry: a cache of every queue's state, kept current by the registry's
@@ -18,10 +22,19 @@ import redis.clients.jedis.RedisClient;
  * queue the cache does not know is looked up in Redis (it may have been created a moment ago), and an
  * unknown answer is remembered for a second, so a flood of submissions to a missing queue costs one
  * lookup a second. Thread-safe.
+ *
+ * <p>While Redis does not answer, a lookup waits for it (backing off to one try every 2 s) rather than
+ * fail: failing, the router's stream thread was replaced and met the same record again, in a loop. A
+ * lookup gives up after {@link #MAX_WAIT} (the stream thread must poll within
+ * {@code max.poll.interval.ms}); its thread is then replaced and waits again. Known queues are routed
+ * from the cache meanwhile, up to the first record that needs a lookup in its partition.
  */
 public final class RegistryQueueDirectory implements QueueDirectory, AutoCloseable {
 
     private static final long NEGATIVE_TTL_NANOS = 1_000_000_000L;
+    /** The longest one lookup waits for Redis. */
+    static final Duration MAX_WAIT = Duration.ofSeconds(60);
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryQueueDirectory.class);
 
     private final RedisClient redis;
     private final QueueRegistry registry;
@@ -47,7 +60,39 @@ public final class RegistryQueueDirectory implements QueueDirectory, AutoCloseab
         if (missing != null && System.nanoTime() - missing < NEGATIVE_TTL_NANOS) {
             return Optional.empty();
         }
-        return reload(queue);
+        return lookUp(queue);
+    }
+
+    /** Reads a queue's state from Redis, waiting for Redis while it does not answer. */
+    private Optional<QueueState> lookUp(QueueName queue) {
+        long since = 0;
+        long backoffMillis = 100;
+        while (true) {
+            try {
+                Optional<QueueState> state = reload(queue);
+                if (since != 0) {
+                    LOG.info("Redis answers again after {} ms: routing goes on", (System.nanoTime() - since) / 1_000_000);
+                }
+                return state;
+            } catch (JedisException unreachable) {
+                long now = System.nanoTime();
+                if (since == 0) {
+                    since = now;
+                    LOG.warn("Redis does not answer ({}): routing waits for it to look up queue {}",
+                            unreachable.getMessage(), queue);
+                } else if (now - since >= MAX_WAIT.toNanos()) {
+                    throw new IllegalStateException("Redis has not answered for " + MAX_WAIT.toSeconds()
+                            + " s: queue " + queue + " cannot be looked up", unreachable);
+                }
+                try {
+                    Thread.sleep(backoffMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for Redis", e);
+                }
+                backoffMillis = Math.min(backoffMillis * 2, 2_000);
+            }
+        }
     }
 
     private void changed(String name) {
