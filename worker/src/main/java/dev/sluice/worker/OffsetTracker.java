@@ -27,6 +27,8 @@ final class OffsetTracker {
     private long next = -1;
     /** The last position committed (or known committed), -1 before the first commit. */
     private long committed = -1;
+    /** A task beyond the first unfinished one finished since the last commit: the metadata changed. */
+    private boolean finishedAheadChanged;
 
     /** A task at {@code offset} was handed to a handler. Offsets arrive in increasing order. */
     void started(long offset) {
@@ -51,6 +53,9 @@ final class OffsetTracker {
         }
         done[slot(index)] = true;
         doneBehind++;
+        if (index > 0) {
+            finishedAheadChanged = true;
+        }
         while (size > 0 && done[head]) {
             head = (head + 1) & (offsets.length - 1);
             size--;
@@ -62,13 +67,39 @@ final class OffsetTracker {
         return size - doneBehind;
     }
 
-    /** The position to commit, when it is past the last one committed: every task before it finished. */
+    /**
+     * The position to commit, when it is past the last one committed (every task before it finished) or
+     * when tasks beyond it finished since (the {@link #metadata()} changed).
+     */
     OptionalLong committable() {
         if (next < 0) {
             return OptionalLong.empty();
         }
         long position = size == 0 ? next : offsets[head];
-        return position > committed ? OptionalLong.of(position) : OptionalLong.empty();
+        return position > committed || (finishedAheadChanged && doneBehind > 0) ? OptionalLong.of(position)
+                : OptionalLong.empty();
+    }
+
+    /**
+     * The tasks finished beyond the position to commit, as that commit's metadata
+     * ({@link FinishedOffsets}): empty when none did.
+     */
+    String metadata() {
+        if (doneBehind == 0 || size == 0) {
+            return "";
+        }
+        long[] unfinished = new long[size - doneBehind];
+        int count = 0;
+        long lastDone = -1;
+        for (int i = 0; i < size; i++) {
+            int at = slot(i);
+            if (done[at]) {
+                lastDone = offsets[at];
+            } else {
+                unfinished[count++] = offsets[at];
+            }
+        }
+        return FinishedOffsets.encode(offsets[head], unfinished, count, lastDone + 1);
     }
 
     /**
@@ -85,6 +116,7 @@ final class OffsetTracker {
     /** The position was committed. */
     void committed(long position) {
         committed = Math.max(committed, position);
+        finishedAheadChanged = false;
     }
 
     /** The ring index (0 = head) holding {@code offset} and not finished, or -1. */

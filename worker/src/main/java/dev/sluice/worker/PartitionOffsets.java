@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalLong;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -15,6 +16,36 @@ import org.apache.kafka.common.TopicPartition;
 final class PartitionOffsets {
 
     private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
+    /** Per partition, the tasks its earlier owner finished beyond the committed offset; dropped once passed. */
+    private final Map<TopicPartition, FinishedOffsets> finishedEarlier = new HashMap<>();
+
+    /** What the commit this partition was assigned with says its earlier owner finished. */
+    void finishedEarlier(TopicPartition partition, FinishedOffsets finished) {
+        finished.nonEmpty().ifPresentOrElse(f -> finishedEarlier.put(partition, f), () -> finishedEarlier.remove(partition));
+    }
+
+    /**
+     * Takes the task at {@code offset} as finished at once when the partition's earlier owner finished
+     * it (it is not run again).
+     *
+     * @return whether it was
+     */
+    boolean skipIfFinishedEarlier(TopicPartition partition, long offset) {
+        FinishedOffsets finished = finishedEarlier.get(partition);
+        if (finished == null) {
+            return false;
+        }
+        if (offset >= finished.end()) {
+            finishedEarlier.remove(partition);
+            return false;
+        }
+        if (!finished.finished(offset)) {
+            return false;
+        }
+        started(partition, offset);
+        finished(partition, offset);
+        return true;
+    }
 
     void started(TopicPartition partition, long offset) {
         trackers.computeIfAbsent(partition, p -> new OffsetTracker()).started(offset);
@@ -34,20 +65,20 @@ final class PartitionOffsets {
      * The positions to commit among {@code partitions}, marked as committed: each partition's first
      * unfinished task, where that moved since the last commit.
      */
-    Map<TopicPartition, Long> toCommit(Collection<TopicPartition> partitions) {
-        Map<TopicPartition, Long> positions = new HashMap<>();
+    Map<TopicPartition, OffsetAndMetadata> toCommit(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
         for (TopicPartition partition : partitions) {
             OffsetTracker tracker = trackers.get(partition);
             OptionalLong position = tracker == null ? OptionalLong.empty() : tracker.committable();
             if (position.isPresent()) {
-                positions.put(partition, position.getAsLong());
+                positions.put(partition, new OffsetAndMetadata(position.getAsLong(), tracker.metadata()));
                 tracker.committed(position.getAsLong());
             }
         }
         return positions;
     }
 
-    Map<TopicPartition, Long> toCommit() {
+    Map<TopicPartition, OffsetAndMetadata> toCommit() {
         return toCommit(trackers.keySet());
     }
 
@@ -59,5 +90,6 @@ final class PartitionOffsets {
     /** Forgets the partitions: their later completions do not count. */
     void revoke(Collection<TopicPartition> partitions) {
         partitions.forEach(trackers::remove);
+        partitions.forEach(finishedEarlier::remove);
     }
 }

@@ -254,6 +254,10 @@ final class WorkerLoop implements Runnable {
         long fetchedMicros = clock.known() ? clock.redisMicros(System.nanoTime()) : Long.MAX_VALUE;
         for (TopicPartition partition : records.partitions()) {
             for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
+                if (offsets.skipIfFinishedEarlier(partition, record.offset())) {
+                    metrics.onSkipped();
+                    continue;
+                }
                 offsets.started(partition, record.offset());
                 if (!schedule.offer(partition, record, fetchedMicros)) {
                     pending.add(record);
@@ -658,9 +662,7 @@ final class WorkerLoop implements Runnable {
         commit(offsets.toCommit(partitions), sync);
     }
 
-    private void commit(Map<TopicPartition, Long> positions, boolean sync) {
-        Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
-        positions.forEach((partition, position) -> commits.put(partition, new OffsetAndMetadata(position)));
+    private void commit(Map<TopicPartition, OffsetAndMetadata> commits, boolean sync) {
         if (commits.isEmpty()) {
             return;
         }
@@ -745,6 +747,36 @@ final class WorkerLoop implements Runnable {
         return header == null || header.value() == null ? fallback : new String(header.value(), StandardCharsets.UTF_8);
     }
 
+    /**
+     * Reads, from the commits the partitions were assigned with, which tasks beyond each committed offset
+     * their earlier owner finished: those are not run again (a crash re-runs only what was unfinished).
+     * Kafka unreachable: they run again, as they would have without this.
+     */
+    private void readFinishedEarlier(Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        try {
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new java.util.HashSet<>(partitions),
+                    Duration.ofSeconds(10));
+            long total = 0;
+            for (TopicPartition partition : partitions) {
+                OffsetAndMetadata commit = committed.get(partition);
+                FinishedOffsets finished = commit == null ? FinishedOffsets.NONE
+                        : FinishedOffsets.decode(commit.offset(), commit.metadata());
+                offsets.finishedEarlier(partition, finished);
+                total += finished.count();
+            }
+            if (total > 0) {
+                LOG.info("Up to {} tasks beyond the committed offsets of {} partitions were finished by their earlier"
+                        + " owner: they are not run again", total, partitions.size());
+            }
+        } catch (KafkaException e) {
+            LOG.warn("Could not read which tasks the earlier owner of {} finished; they may run again: {}", partitions,
+                    e.toString());
+        }
+    }
+
     private void disown(Collection<TopicPartition> partitions) {
         partitions.forEach(tenures::remove);
         java.util.Set<TopicPartition> now = new java.util.HashSet<>(owned);
@@ -779,6 +811,7 @@ final class WorkerLoop implements Runnable {
             now.addAll(partitions);
             owned = java.util.Set.copyOf(now);
             partitions.forEach(p -> tenures.put(p, new Object()));
+            readFinishedEarlier(partitions);
             if (paused) {
                 consumer.pause(partitions);
             }

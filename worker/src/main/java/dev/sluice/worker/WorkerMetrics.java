@@ -10,6 +10,7 @@ public final class WorkerMetrics {
     private final LongAdder failed = new LongAdder();
     private final LongAdder fetched = new LongAdder();
     private final LongAdder requeued = new LongAdder();
+    private final LongAdder skipped = new LongAdder();
 
     void onStarted() {
         started.increment();
@@ -29,6 +30,18 @@ public final class WorkerMetrics {
 
     void onRequeued() {
         requeued.increment();
+    }
+
+    void onSkipped() {
+        skipped.increment();
+    }
+
+    /**
+     * Tasks fetched and not run because the partition's earlier owner had finished them (its commit
+     * said so): what a crash or rebalance did not run twice.
+     */
+    public long skipped() {
+        return skipped.sum();
     }
 
     /** Tasks that could not start within their tolerance and went back through their queue's limit. */
