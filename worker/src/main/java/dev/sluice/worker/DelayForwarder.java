@@ -47,6 +47,9 @@ final class DelayForwarder implements Runnable {
     /** Paused tiers and when their head record is due (epoch millis). */
     private final Map<TopicPartition, Long> dueAt = new HashMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
+    /** Queue topics seen to exist, and when (epoch millis): looked at again after {@link #EXISTS_FOR_MILLIS}. */
+    private final Map<String, Long> topicSeenAt = new HashMap<>();
+    private static final long EXISTS_FOR_MILLIS = 10_000;
 
     DelayForwarder(Topics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer) {
         this.topics = topics;
@@ -157,6 +160,14 @@ final class DelayForwarder implements Runnable {
             String queue = header(headers, TaskHeaders.QUEUE);
             try {
                 topic = topics.queue(QueueName.of(queue == null ? "" : queue));
+                if (!exists(topic, now)) {
+                    // removed while the retry waited: sent there, it waited a minute for the topic's metadata,
+                    // failed the whole move, and held up every other tier's retries, again and again
+                    headers.remove(TaskOutcomes.ERROR_HEADER);
+                    headers.add(TaskOutcomes.ERROR_HEADER, ("queue " + queue + " was removed before this retry was due")
+                            .getBytes(StandardCharsets.UTF_8));
+                    topic = topics.dead();
+                }
             } catch (IllegalArgumentException malformed) {
                 headers.add(TaskOutcomes.ERROR_HEADER, ("retry without a valid queue: " + malformed.getMessage())
                         .getBytes(StandardCharsets.UTF_8));
@@ -164,6 +175,28 @@ final class DelayForwarder implements Runnable {
             }
         }
         return new ProducerRecord<>(topic, null, record.key(), record.value(), headers);
+    }
+
+    /**
+     * Whether the queue topic exists, as Kafka's metadata says (seen in the last 10 s, or asked now).
+     * Kafka not answering in time: taken to exist, and the move fails and is tried again if it does not.
+     */
+    private boolean exists(String topic, long now) {
+        Long seen = topicSeenAt.get(topic);
+        if (seen != null && now - seen < EXISTS_FOR_MILLIS) {
+            return true;
+        }
+        try {
+            List<org.apache.kafka.common.PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+            if (partitions == null || partitions.isEmpty()) {
+                topicSeenAt.remove(topic);
+                return false;
+            }
+        } catch (org.apache.kafka.common.errors.TimeoutException unknown) {
+            return true;
+        }
+        topicSeenAt.put(topic, now);
+        return true;
     }
 
     private static String header(Headers headers, String name) {

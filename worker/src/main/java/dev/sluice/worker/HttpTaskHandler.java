@@ -36,8 +36,10 @@ import java.util.Set;
  *
  * <p>2xx succeeds. 429 and 5xx are retried, no sooner than the response's {@code Retry-After}
  * (seconds or an HTTP date) when it has one. Any other status fails for good, as does a payload that
- * is not such a request. A connection error or a request timeout (10 s to connect, 30 s to read) is
- * retried.
+ * is not such a request. A connection error or a request timeout is retried. The timeouts fit inside
+ * the worker's handler timeout ({@code SLUICE_WORKER_TIMEOUT_MS}, 30 s): a sixth of it to connect (at
+ * most 5 s), the rest but a tenth (at most 1 s) to read, so that a slow server fails the call before
+ * the worker gives up on its thread (5 s and 24 s by default).
  *
  * <p>The request is written on the calling thread ({@link HttpURLConnection}, connections kept alive):
  * the limit is kept at the handler's start, and what happens between the start and the call's arrival
@@ -50,8 +52,8 @@ import java.util.Set;
 public final class HttpTaskHandler implements TaskHandler {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
-    private static final int READ_TIMEOUT_MILLIS = 30_000;
+    private final int connectTimeoutMillis;
+    private final int readTimeoutMillis;
     private static final int WARM_UP_REQUESTS = 200;
     private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");
 
@@ -59,11 +61,21 @@ public final class HttpTaskHandler implements TaskHandler {
     record Call(String method, URI uri, Map<String, String> headers, byte[] body) {
     }
 
-    private final HttpClient patchClient = HttpClient.newBuilder()
-            .connectTimeout(Duration.ofMillis(CONNECT_TIMEOUT_MILLIS))
-            .followRedirects(HttpClient.Redirect.NORMAL).build();
+    private final HttpClient patchClient;
 
+    /** With timeouts that fit the worker's handler timeout of the environment ({@code SLUICE_WORKER_TIMEOUT_MS}). */
     public HttpTaskHandler() {
+        this(Duration.ofMillis(dev.sluice.core.Env.integer(System.getenv(), WorkerConfig.ENV_TIMEOUT_MS,
+                (int) WorkerConfig.of(dev.sluice.core.SluiceConfig.defaults()).handlerTimeout().toMillis())));
+    }
+
+    /** With timeouts that fit inside {@code handlerTimeout}. */
+    public HttpTaskHandler(Duration handlerTimeout) {
+        long budget = Math.max(handlerTimeout.toMillis(), 10);
+        connectTimeoutMillis = (int) Math.max(1, Math.min(5_000, budget / 6));
+        readTimeoutMillis = (int) Math.max(1, budget - connectTimeoutMillis - Math.min(1_000, budget / 10));
+        patchClient = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(connectTimeoutMillis))
+                .followRedirects(HttpClient.Redirect.NORMAL).build();
         // the JDK keeps 5 idle connections per server by default: with more slots calling one API, the
         // others would open a new connection per call, and a connection's setup delays its call
         if (System.getProperty("http.maxConnections") == null) {
@@ -111,10 +123,10 @@ public final class HttpTaskHandler implements TaskHandler {
         return TaskResult.fail(summary);
     }
 
-    private static HttpURLConnection send(Call call) throws IOException {
+    private HttpURLConnection send(Call call) throws IOException {
         HttpURLConnection connection = (HttpURLConnection) call.uri().toURL().openConnection();
-        connection.setConnectTimeout(CONNECT_TIMEOUT_MILLIS);
-        connection.setReadTimeout(READ_TIMEOUT_MILLIS);
+        connection.setConnectTimeout(connectTimeoutMillis);
+        connection.setReadTimeout(readTimeoutMillis);
         connection.setInstanceFollowRedirects(true);
         connection.setUseCaches(false);
         connection.setRequestMethod(call.method());
@@ -213,8 +225,8 @@ public final class HttpTaskHandler implements TaskHandler {
         return new Call(method, uri, headers, bytes);
     }
 
-    private static HttpRequest toRequest(Call call) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(call.uri()).timeout(Duration.ofMillis(READ_TIMEOUT_MILLIS));
+    private HttpRequest toRequest(Call call) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(call.uri()).timeout(Duration.ofMillis(readTimeoutMillis));
         call.headers().forEach(builder::header);
         HttpRequest.BodyPublisher publisher = call.body() == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofByteArray(call.body());

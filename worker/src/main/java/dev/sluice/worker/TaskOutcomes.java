@@ -35,6 +35,9 @@ final class TaskOutcomes {
     /** Requeues are counted on the producer's thread, in a tally of its own. */
     private final ThreadLocal<EventBatcher.Tally> requeueTally;
 
+    /** The longest a retry waits, whatever its handler asked for. */
+    static final java.time.Duration MAX_RETRY_DELAY = java.time.Duration.ofDays(1);
+
     TaskOutcomes(Producer<byte[], byte[]> producer, Topics topics, int maxAttempts, EventBatcher batcher) {
         this.producer = producer;
         this.topics = topics;
@@ -72,7 +75,7 @@ final class TaskOutcomes {
         headers.add(ERROR_HEADER, utf8(abbreviate(failure.reason())));
         String topic;
         if (retry) {
-            long delay = failure.retryAfterDelay().map(d -> d.toMillis()).orElse(backoffMillis);
+            long delay = failure.retryAfterDelay().map(TaskOutcomes::retryDelayMillis).orElse(backoffMillis);
             replace(headers, TaskHeaders.ATTEMPT, Integer.toString(task.attempt() + 1));
             replace(headers, NOT_BEFORE_HEADER, Long.toString(System.currentTimeMillis() + delay));
             headers.remove(TaskHeaders.RELEASED_AT);
@@ -122,6 +125,17 @@ final class TaskOutcomes {
         } catch (RuntimeException refused) {
             done.accept(refused);
         }
+    }
+
+    /**
+     * The wait a handler asked for, at most {@link #MAX_RETRY_DELAY}: a server's {@code Retry-After} of
+     * years overflowed the milliseconds, the retry was never written, and the task stayed unfinished.
+     */
+    static long retryDelayMillis(java.time.Duration asked) {
+        if (asked.isNegative()) {
+            return 0;
+        }
+        return asked.compareTo(MAX_RETRY_DELAY) > 0 ? MAX_RETRY_DELAY.toMillis() : asked.toMillis();
     }
 
     /** The queue's max attempts as the gate stamped it on the task, else the worker's. */

@@ -85,6 +85,8 @@ public final class Worker implements AutoCloseable {
         Map<String, Object> delayConsumerConfig = consumerConfig(config);
         delayConsumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, config.sluice().topics().delayGroup());
         delayConsumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        // it asks whether a retry's queue topic still exists: asking must never create it again
+        delayConsumerConfig.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         this.delayConsumer = new KafkaConsumer<>(delayConsumerConfig, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         Map<String, Object> delayProducerConfig = producerConfig(config);

@@ -88,6 +88,27 @@ class HttpTaskHandlerTest {
     }
 
     @Test
+    void aServerThatDoesNotAnswerFailsTheCallWithinTheWorkersHandlerTimeout() throws Exception {
+        server.createContext("/silent", exchange -> {
+            try {
+                Thread.sleep(3_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.close();
+        });
+        HttpTaskHandler within = new HttpTaskHandler(Duration.ofMillis(1_200)); // as SLUICE_WORKER_TIMEOUT_MS=1200
+
+        long started = System.nanoTime();
+        TaskResult result = within.handle(new Task("t", "q", 0, ("{\"url\":\"http://127.0.0.1:"
+                + server.getAddress().getPort() + "/silent\"}").getBytes(StandardCharsets.UTF_8), Map.of(), Instant.now()));
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(result).isInstanceOfSatisfying(TaskResult.Failure.class, f -> assertThat(f.retryable()).isTrue());
+        assertThat(took).isLessThan(Duration.ofMillis(1_200)); // before the worker would time the attempt out
+    }
+
+    @Test
     void tooManyRequestsIsRetriedNoSoonerThanRetryAfter() throws Exception {
         TaskResult result = call("{\"url\":\"" + url(429) + "\"}");
 

@@ -306,4 +306,40 @@ class WorkerIT {
             assertThat(header(dead.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("always 503");
         }
     }
+
+    @Test
+    void aRetryAfterOfYearsWaitsADayAndLeavesNothingStuck() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            world.start(world.config(2), handler(task -> task.id().equals("t-0")
+                    ? TaskResult.retryAfter("come back in a few centuries", Duration.ofSeconds(Long.MAX_VALUE))
+                    : TaskResult.success()));
+            long before = System.currentTimeMillis();
+            world.release(2);
+
+            List<ConsumerRecord<byte[], byte[]>> waiting = world.read(world.topics.delay(Duration.ofHours(1)), 1,
+                    Duration.ofSeconds(20));
+            assertThat(waiting).hasSize(1);
+            long notBefore = Long.parseLong(header(waiting.get(0), TaskOutcomes.NOT_BEFORE_HEADER));
+            assertThat(notBefore - before).isBetween(Duration.ofDays(1).toMillis() - 1_000,
+                    Duration.ofDays(1).toMillis() + 20_000);
+            await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 2);
+        }
+    }
+
+    @Test
+    void aRetryWhoseQueueWasRemovedMeanwhileGoesToTheDeadLettersWithTheReason() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            world.start(world.config(2), handler(task -> TaskResult.retry("downstream said 503")));
+            world.release(1);
+            assertThat(world.read(world.topics.delay(Duration.ofSeconds(1)), 1, Duration.ofSeconds(20))).hasSize(1);
+
+            world.admin.deleteTopics(List.of(world.topics.queue(world.queue))).all().get(30, TimeUnit.SECONDS);
+
+            List<ConsumerRecord<byte[], byte[]>> dead = world.read(world.topics.dead(), 1, Duration.ofSeconds(30));
+            assertThat(dead).hasSize(1);
+            assertThat(header(dead.get(0), TaskHeaders.ID)).isEqualTo("t-0");
+            assertThat(header(dead.get(0), TaskOutcomes.ERROR_HEADER))
+                    .isEqualTo("queue " + world.queue + " was removed before this retry was due");
+        }
+    }
 }
