@@ -29,7 +29,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Tasks per second through the worker (no-op handler, commit after completion, events written)
  * against a plain consumer with auto-commit over the same records, in the same run, both timed after
  * the first 20,000 records. Printed beside it for reference: (a') a consumer that commits after each
- * poll, and (aN) the plain consumer held to the worker's prefetch bound of N records per poll.
+ * poll, and (aN) the plain consumer held to the worker's prefetch bound of N records per poll. The
+ * worker's peer, (p) Confluent's parallel-consumer (UNORDERED, no-op handler), runs on the same records
+ * in the same run; (r) the crash scenario of issue 14 for both, each in a process killed with SIGKILL
+ * ({@code -Dworker.replay=false} leaves it out).
  */
 public final class WorkerBenchmark {
 
@@ -124,6 +127,14 @@ public final class WorkerBenchmark {
             cases.add(new double[] {concurrency, rate});
             resetWorkerGroup(sluice, prefix);
         }
+        // the peer that does the same job: parallel-consumer, unordered, a no-op handler, the same records
+        java.util.Map<Integer, Double> peer = new java.util.HashMap<>();
+        for (int concurrency : concurrencies()) {
+            double rate = parallelConsumer(sluice, prefix + "-pc-" + concurrency, concurrency);
+            peer.put(concurrency, rate);
+            System.out.printf(Locale.ROOT, "(p) parallel-consumer 0.5.3.3, UNORDERED, no-op handler, %d at once:"
+                    + " %.0f tasks/s%n", concurrency, rate);
+        }
         double after = plainConsumer(sluice, prefix + "-plain-after");
         System.out.printf(Locale.ROOT, "(a) plain consumer again, after: %.0f records/s%n", after);
         double plain = (before + after) / 2;
@@ -132,7 +143,118 @@ public final class WorkerBenchmark {
                     + " b/a' %.2f; b/a%d %.2f%n", (int) c[0], c[1] / plain, plain, c[1] / committing, (int) c[0],
                     c[1] / bounded.get((int) c[0]));
         }
+        for (double[] c : cases) {
+            System.out.printf(Locale.ROOT, "worker / parallel-consumer, %d at once: %.2f%n", (int) c[0],
+                    c[1] / peer.get((int) c[0]));
+        }
+        if (Boolean.parseBoolean(System.getProperty("worker.replay", "true"))) {
+            int slots = Integer.getInteger("worker.replay.slots", 32);
+            long workerRuns = replayAfterCrash(sluice.kafkaBootstrapServers(), "worker", slots);
+            long peerRuns = replayAfterCrash(sluice.kafkaBootstrapServers(), "pc", slots);
+            System.out.printf(Locale.ROOT, "(r) tasks run again after a SIGKILL, %d slots, %d tasks, one held and"
+                    + " every other one finished and committed: worker %d, parallel-consumer %d%n", slots,
+                    REPLAY_RECORDS, workerRuns, peerRuns);
+        }
         System.exit(0);
+    }
+
+    /**
+     * Parallel-consumer over the ready topic with a no-op handler: tasks/s as for the worker. Its
+     * options are its defaults but the ordering (UNORDERED, as the worker) and the concurrency.
+     */
+    private static double parallelConsumer(SluiceConfig sluice, String group, int concurrency) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, group,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        AtomicLong done = new AtomicLong();
+        var pc = io.confluent.parallelconsumer.ParallelStreamProcessor.createEosStreamProcessor(
+                io.confluent.parallelconsumer.ParallelConsumerOptions.<byte[], byte[]>builder().consumer(consumer)
+                        .ordering(io.confluent.parallelconsumer.ParallelConsumerOptions.ProcessingOrder.UNORDERED)
+                        .maxConcurrency(concurrency).build());
+        pc.subscribe(List.of(sluice.topics().ready()));
+        pc.poll(context -> done.incrementAndGet());
+        double rate = timeUntil(done::get, RECORDS);
+        pc.closeDontDrainFirst();
+        return rate;
+    }
+
+    private static final int REPLAY_RECORDS = 20_000;
+
+    /**
+     * The crash scenario of issue 14: {@value #REPLAY_RECORDS} tasks on 8 partitions, one of them held by
+     * its handler for good and every other one finished; 6 s later (parallel-consumer commits every 5 s)
+     * the process is killed with SIGKILL and another one started. Returns how many tasks the second one
+     * ran again: the held one, plus every finished task its predecessor's commits did not cover.
+     */
+    private static long replayAfterCrash(String bootstrap, String kind, int slots) throws Exception {
+        String prefix = "replay" + UUID.randomUUID().toString().substring(0, 6);
+        SluiceConfig sluice = SluiceConfig.fromEnvironment(Map.of(SluiceConfig.ENV_KAFKA, bootstrap,
+                SluiceConfig.ENV_REDIS, SharedServers.redisUri(), SluiceConfig.ENV_TOPIC_PREFIX, prefix));
+        TopicProvisioner.ensureSharedTopics(bootstrap, sluice.topics(), 8);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            QueueName queue = QueueName.generate();
+            for (int i = 0; i < REPLAY_RECORDS; i++) {
+                ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(sluice.topics().ready(), i % 8, null,
+                        new byte[200]);
+                record.headers().add(TaskHeaders.ID, ("t-" + i).getBytes(StandardCharsets.UTF_8));
+                record.headers().add(TaskHeaders.QUEUE, queue.value().getBytes(StandardCharsets.UTF_8));
+                producer.send(record);
+            }
+        }
+        Map<String, String> env = Map.of(SluiceConfig.ENV_KAFKA, bootstrap, SluiceConfig.ENV_REDIS,
+                SharedServers.redisUri(), SluiceConfig.ENV_TOPIC_PREFIX, prefix);
+        String held = "t-80"; // early in partition 0: 2,490 tasks behind it there
+        java.nio.file.Path first = java.nio.file.Files.createTempFile("replay-" + kind + "-1-", ".txt");
+        java.nio.file.Path second = java.nio.file.Files.createTempFile("replay-" + kind + "-2-", ".txt");
+        try (ChildJvm one = ChildJvm.start(kind + "-1", ReplayChild.class.getName(), env, List.of("-Xmx512m"),
+                kind, first.toString(), String.valueOf(slots), held)) {
+            one.awaitLine("started", Duration.ofSeconds(60));
+            awaitLines(first, REPLAY_RECORDS, Duration.ofMinutes(3));
+            Thread.sleep(6_000);
+            one.kill();
+        }
+        try (ChildJvm two = ChildJvm.start(kind + "-2", ReplayChild.class.getName(), env, List.of("-Xmx512m"),
+                kind, second.toString(), String.valueOf(slots), held)) {
+            two.awaitLine("started", Duration.ofSeconds(60));
+            // it runs the held task again, and whatever else it runs again comes with it: wait for quiet
+            long lines = -1;
+            long quietSince = System.nanoTime();
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (System.nanoTime() < deadline) {
+                long now = lines(second);
+                if (now != lines) {
+                    lines = now;
+                    quietSince = System.nanoTime();
+                } else if (lines > 0 && System.nanoTime() - quietSince > Duration.ofSeconds(5).toNanos()) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            two.kill();
+        }
+        return lines(second);
+    }
+
+    private static long lines(java.nio.file.Path file) throws java.io.IOException {
+        try (var lines = java.nio.file.Files.lines(file)) {
+            return lines.count();
+        }
+    }
+
+    private static void awaitLines(java.nio.file.Path file, long count, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (lines(file) < count) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(file + " has fewer than " + count + " lines after " + timeout);
+            }
+            Thread.sleep(200);
+        }
     }
 
     /** {@code -Dworker.concurrency=8,32} runs only those cases. */
