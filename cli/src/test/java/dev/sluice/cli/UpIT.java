@@ -86,10 +86,16 @@ class UpIT {
     }
 
     private Up up(Path data) throws IOException {
-        return new Up(new ProcessBuilder(ROOT.resolve("sluice").toString(), "up", "--port", String.valueOf(adminPort),
-                "--kafka-port", String.valueOf(kafkaPort), "--redis-port", String.valueOf(redisPort),
-                "--data-dir", data.toString())
-                .directory(ROOT.toFile()).redirectErrorStream(true).start());
+        return up(data, Map.of());
+    }
+
+    private Up up(Path data, Map<String, String> env) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(ROOT.resolve("sluice").toString(), "up", "--port",
+                String.valueOf(adminPort), "--kafka-port", String.valueOf(kafkaPort), "--redis-port",
+                String.valueOf(redisPort), "--data-dir", data.toString())
+                .directory(ROOT.toFile()).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        return new Up(builder.start());
     }
 
     private JsonNode sluice(String... args) throws IOException {
@@ -159,9 +165,13 @@ class UpIT {
         Path data = Files.createTempDirectory("sluice-up-killed");
         String queue;
         long redisPid;
-        try (Up first = up(data)) {
+        // the records of sluice.ready are counted here: the janitor must not delete the consumed ones
+        Map<String, String> keepRecords = Map.of("SLUICE_JANITOR_ENABLED", "false");
+        try (Up first = up(data, keepRecords)) {
             assertThat(first.awaitLine("Sluice is up", Duration.ofSeconds(240))).as(first.output()).isTrue();
-            queue = sluice("queues", "create", "5/1s").path("name").asText();
+            queue = sluice("queues", "create", "20/1s").path("name").asText();
+            sluice("queues", "test", queue, "100");
+            awaitCompleted(queue, 30, Duration.ofSeconds(60)); // mid-run: releases and their events in flight
             redisPid = first.process.children().filter(c -> c.info().command().orElse("").contains("redis-server"))
                     .findFirst().orElseThrow().pid();
 
@@ -170,10 +180,26 @@ class UpIT {
         }
         assertThat(ProcessHandle.of(redisPid)).as("the embedded redis-server outlives a killed up").isPresent();
 
-        try (Up again = up(data)) {
+        try (Up again = up(data, keepRecords)) {
             assertThat(again.awaitLine("Sluice is up", Duration.ofSeconds(240))).as(again.output()).isTrue();
             assertThat(again.output()).contains("Stopping the redis-server (pid " + redisPid + ")");
-            assertThat(sluice("queues", "show", queue).path("rateLimit").asText()).isEqualTo("5/1s");
+            assertThat(sluice("queues", "show", queue).path("rateLimit").asText()).isEqualTo("20/1s");
+
+            // every task done, and the figures are the log's: released is what sluice.ready holds of the
+            // queue (a kill between the gate's transaction and its events lost releases for good)
+            awaitCompleted(queue, 100, Duration.ofSeconds(120));
+            long onReady = readyRecordsOf(queue);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            JsonNode stats = sluice("queues", "show", queue).path("stats");
+            while (System.nanoTime() < deadline && (stats.path("released").asLong() != onReady
+                    || stats.path("waiting").asLong() != 0)) {
+                Thread.sleep(500);
+                onReady = readyRecordsOf(queue);
+                stats = sluice("queues", "show", queue).path("stats");
+            }
+            assertThat(releasesOf(queue, 100)).hasSize(100);
+            assertThat(stats.path("released").asLong()).as(stats.toString()).isEqualTo(onReady);
+            assertThat(stats.path("waiting").asLong()).as(stats.toString()).isZero();
             again.stop();
         }
     }
@@ -212,6 +238,34 @@ class UpIT {
                     .isLessThanOrEqualTo(20);
             up.stop();
         }
+    }
+
+    /** How many records of {@code queue} sluice.ready holds, committed ones only: its releases. */
+    private long readyRecordsOf(String queue) {
+        long count = 0;
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer =
+                     new org.apache.kafka.clients.consumer.KafkaConsumer<>(Map.of(
+                             "bootstrap.servers", "localhost:" + kafkaPort, "isolation.level", "read_committed",
+                             "enable.auto.commit", "false"),
+                             new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                             new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            String topic = dev.sluice.core.Topics.defaults().ready();
+            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline && partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    var q = record.headers().lastHeader(dev.sluice.core.TaskHeaders.QUEUE);
+                    if (q != null && queue.equals(new String(q.value(), StandardCharsets.UTF_8))) {
+                        count++;
+                    }
+                }
+            }
+        }
+        return count;
     }
 
     private static ProcessHandle redisServerOf(Up up) {

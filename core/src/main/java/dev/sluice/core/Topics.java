@@ -54,6 +54,14 @@ public record Topics(String prefix) {
         return prefix + "-delay";
     }
 
+    /**
+     * The statistics' Kafka Streams application id, its group on {@link #events()} and {@link #ready()}:
+     * {@code sluice-stats}.
+     */
+    public String statsGroup() {
+        return prefix + "-stats";
+    }
+
     /** The router's Kafka Streams application id, its group on {@link #tasks()}: {@code sluice-router}. */
     public String routerGroup() {
         return prefix + "-router";

@@ -42,7 +42,7 @@ public final class Stats implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.start();
-        LOG.info("Statistics started from {}", config.topics().events());
+        LOG.info("Statistics started from {} and {}", config.topics().events(), config.topics().ready());
         return new Stats(streams, redis);
     }
 
@@ -52,14 +52,15 @@ public final class Stats implements AutoCloseable {
 
     static Properties properties(SluiceConfig config) {
         Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.topics().prefix() + "-stats");
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.topics().statsGroup());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         // the behaviour Kafka 5 makes the default; without it every start logs a warning
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-        // results go out as they change, not when a cache flushes: the lag to a visible figure stays low
-        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        // a cache only where StatsTopology asks for one (the releases, one record each): flushed at every
+        // commit, so a figure is at most a commit interval behind; the events' totals go out as they change
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 4L * 1024 * 1024);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
         props.put(StreamsConfig.consumerPrefix(org.apache.kafka.clients.consumer.ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
                 10_000);

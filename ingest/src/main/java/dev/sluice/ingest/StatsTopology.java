@@ -2,9 +2,11 @@ package dev.sluice.ingest;
 
 import dev.sluice.core.QueueName;
 import dev.sluice.core.TaskEvent;
+import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -12,16 +14,26 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
 
 /**
- * The statistics: from {@code sluice.events} (key = queue), per queue the total of each event type
- * (summing each event's {@code count}) and the releases in each 1 s window (kept 5 minutes), written
- * as absolute values to a {@link StatsSink}. Events that are not Sluice events are skipped.
+ * The statistics, written as absolute values to a {@link StatsSink}: per queue the total of each event
+ * type from {@code sluice.events} (key = queue, summing each event's {@code count}), and the releases,
+ * counted from {@code sluice.ready} itself (read committed: one per released record, by its
+ * {@code sluice-queue} header), in total and in each 1 s window of their slot (kept 5 minutes).
+ *
+ * <p>Releases are not counted from the gate's {@code released} events, which it publishes after the
+ * transaction that released the tasks: a gate killed between the two lost them for good (297 of 300
+ * released, for good, after a kill of {@code sluice up}). A record of {@code sluice.ready} and its count
+ * here are one fact. Events and records that are not Sluice's are skipped.
  */
 public final class StatsTopology {
 
@@ -40,7 +52,8 @@ public final class StatsTopology {
                     try {
                         TaskEvent event = TaskEvent.fromJson(value);
                         QueueName.of(event.queue());
-                        return java.util.List.of(KeyValue.pair(event.queue(), event));
+                        return event.type() == TaskEvent.Type.released ? java.util.List.of()
+                                : java.util.List.of(KeyValue.pair(event.queue(), event));
                     } catch (IllegalArgumentException | NullPointerException notAnEvent) {
                         return java.util.List.of();
                     }
@@ -49,23 +62,56 @@ public final class StatsTopology {
         events.map((queue, event) -> KeyValue.pair(queue + "|" + event.type().name(), (long) event.count()))
                 .groupByKey(Grouped.with(Serdes.String(), Serdes.Long()))
                 .reduce(Long::sum, Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("totals")
-                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()).withCachingDisabled())
                 .toStream()
                 .foreach((key, total) -> {
                     int bar = key.lastIndexOf('|');
                     sink.total(QueueName.of(key.substring(0, bar)), TaskEvent.Type.valueOf(key.substring(bar + 1)), total);
                 });
 
-        events.filter((queue, event) -> event.type() == TaskEvent.Type.released)
-                .mapValues(event -> (long) event.count())
-                .groupByKey(Grouped.with(Serdes.String(), Serdes.Long()))
-                .windowedBy(TimeWindows.ofSizeAndGrace(WINDOW, GRACE))
+        // one record per release: cached, so that the sink sees a queue's figure once per commit
+        KStream<String, Long> releases = builder
+                .stream(topics.ready(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+                .process(ReleasedQueue::new);
+        KGroupedStream<String, Long> byQueue = releases.groupByKey(Grouped.with("releases", Serdes.String(), Serdes.Long()));
+        byQueue.reduce(Long::sum, Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("released-totals")
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()).withCachingEnabled())
+                .toStream()
+                .foreach((queue, total) -> sink.total(QueueName.of(queue), TaskEvent.Type.released, total));
+        byQueue.windowedBy(TimeWindows.ofSizeAndGrace(WINDOW, GRACE))
                 .reduce(Long::sum, Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("released-per-second")
-                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()).withRetention(RETENTION))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()).withRetention(RETENTION)
+                        .withCachingEnabled())
                 .toStream()
                 .foreach((window, count) -> sink.releasedInSecond(QueueName.of(window.key()),
                         window.window().start(), count));
         return builder.build();
+    }
+
+    /** A released record as (its queue, 1) at its own timestamp, its slot; nothing for a record of no queue. */
+    private static final class ReleasedQueue implements Processor<byte[], byte[], String, Long> {
+
+        private ProcessorContext<String, Long> context;
+
+        @Override
+        public void init(ProcessorContext<String, Long> context) {
+            this.context = context;
+        }
+
+        @Override
+        public void process(Record<byte[], byte[]> record) {
+            Header queue = record.headers().lastHeader(TaskHeaders.QUEUE);
+            if (queue == null || queue.value() == null) {
+                return;
+            }
+            String name = new String(queue.value(), StandardCharsets.UTF_8);
+            try {
+                QueueName.of(name);
+            } catch (IllegalArgumentException notAQueue) {
+                return;
+            }
+            context.forward(new Record<>(name, 1L, record.timestamp()));
+        }
     }
 
     static byte[] utf8(String text) {

@@ -49,11 +49,27 @@ class StatsIT {
             long now = System.currentTimeMillis();
             for (int i = 0; i < 1000; i++) {
                 QueueName queue = queues.get(i % 3);
-                TaskEvent event = i % 10 == 0 ? TaskEvent.released(queue, 5, now)
-                        : TaskEvent.of(TaskEvent.Type.completed, queue, "t-" + i, 0, now);
+                if (i % 10 == 0) {
+                    release(producer, config, queue, 5, now); // as the gate writes them
+                    continue;
+                }
+                TaskEvent event = TaskEvent.of(TaskEvent.Type.completed, queue, "t-" + i, 0, now);
                 producer.send(new ProducerRecord<>(config.topics().events(), null, event.at(),
                         queue.value().getBytes(StandardCharsets.UTF_8), event.toJson()));
             }
+            producer.flush();
+            // a gate's transaction that failed: its records are on the topic, aborted, and released nothing
+            try (KafkaProducer<byte[], byte[]> gate = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+                    ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "-aborted"),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
+                gate.initTransactions();
+                gate.beginTransaction();
+                release(gate, config, queues.get(0), 7, now);
+                gate.flush();
+                gate.abortTransaction();
+            }
+            release(producer, config, queues.get(1), 1, now); // after the aborted ones in the partition: seen after them
             producer.flush();
             long sent = System.currentTimeMillis();
 
@@ -63,12 +79,22 @@ class StatsIT {
                 assertThat(redis.hget(config.keys().stats(queues.get(1)), "completed")).isEqualTo("300");
                 assertThat(redis.hget(config.keys().stats(queues.get(2)), "completed")).isEqualTo("300");
                 assertThat(redis.hget(config.keys().stats(queues.get(0)), "released")).isEqualTo("170");
-                assertThat(redis.hget(config.keys().stats(queues.get(1)), "released")).isEqualTo("165");
+                assertThat(redis.hget(config.keys().stats(queues.get(1)), "released")).isEqualTo("166");
                 assertThat(redis.hget(config.keys().stats(queues.get(2)), "released")).isEqualTo("165");
             });
-            System.out.printf("statistics for 1000 events visible in Redis %d ms after the last was sent%n",
+            System.out.printf("statistics for 900 events and 501 releases visible in Redis %d ms after the last was sent%n",
                     System.currentTimeMillis() - sent);
             assertThat(redis.get(config.keys().releasedInSecond(queues.get(0), now / 1000))).isEqualTo("170");
+        }
+    }
+
+    private static void release(KafkaProducer<byte[], byte[]> producer, SluiceConfig config, QueueName queue, int count,
+                                long slotMillis) {
+        for (int i = 0; i < count; i++) {
+            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.topics().ready(), null, slotMillis,
+                    null, "{}".getBytes(StandardCharsets.UTF_8));
+            record.headers().add(dev.sluice.core.TaskHeaders.QUEUE, queue.value().getBytes(StandardCharsets.UTF_8));
+            producer.send(record);
         }
     }
 }

@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
  * before was done with (Sluice commits only what it finished). So the log is the queue, no bigger than
  * its backlog.
  *
- * <p>The owners: the gate's group for the queue topics, the workers' for {@code ready}, the delay
- * forwarder's for the delay tiers, the router's for {@code tasks}. {@code dead} has none: dead letters
- * wait for a person. A partition whose group has committed nothing is left as it is. Not thread-safe:
+ * <p>The owners: the gate's group for the queue topics, the workers' and the statistics' for
+ * {@code ready} (the lower of the two: the statistics count releases there), the delay forwarder's
+ * for the delay tiers, the router's for {@code tasks}. {@code dead} has none: dead letters wait for a
+ * person. A partition an owning group has committed nothing of is left as it is. Not thread-safe:
  * one caller at a time (the admin's schedule).
  */
 public final class ConsumedRecords {
@@ -50,11 +51,15 @@ public final class ConsumedRecords {
     public int deleteConsumed() {
         Map<TopicPartition, RecordsToDelete> deletions = new HashMap<>();
         java.util.Set<TopicPartition> owned = new java.util.HashSet<>();
-        collect(topics.gateGroup(), t -> topics.queueOf(t).isPresent(), deletions, owned);
-        collect(topics.workerGroup(), t -> t.equals(topics.ready()), deletions, owned);
-        collect(topics.delayGroup(), t -> DelayTiers.TIERS.stream().anyMatch(tier -> t.equals(topics.delay(tier))),
+        collect(committed(topics.gateGroup(), t -> topics.queueOf(t).isPresent()), deletions, owned);
+        Map<TopicPartition, Long> ready = committed(topics.workerGroup(), t -> t.equals(topics.ready()));
+        Map<TopicPartition, Long> counted = committed(topics.statsGroup(), t -> t.equals(topics.ready()));
+        ready.keySet().retainAll(counted.keySet());
+        ready.replaceAll((partition, offset) -> Math.min(offset, counted.get(partition)));
+        collect(ready, deletions, owned);
+        collect(committed(topics.delayGroup(), t -> DelayTiers.TIERS.stream().anyMatch(tier -> t.equals(topics.delay(tier)))),
                 deletions, owned);
-        collect(topics.routerGroup(), t -> t.equals(topics.tasks()), deletions, owned);
+        collect(committed(topics.routerGroup(), t -> t.equals(topics.tasks())), deletions, owned);
         deletedBelow.keySet().retainAll(owned); // removed queues are forgotten
         if (deletions.isEmpty()) {
             return 0;
@@ -78,26 +83,35 @@ public final class ConsumedRecords {
         return deleted;
     }
 
-    private void collect(String group, Predicate<String> owns, Map<TopicPartition, RecordsToDelete> deletions,
-                         java.util.Set<TopicPartition> owned) {
+    /** The offsets {@code group} committed on the partitions of the topics it owns; none when it has none. */
+    private Map<TopicPartition, Long> committed(String group, Predicate<String> owns) {
         Map<TopicPartition, OffsetAndMetadata> committed;
         try {
             committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             LOG.debug("No committed offsets of {}: {}", group, e.getCause().toString());
-            return;
+            return new HashMap<>();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while reading committed offsets", e);
         } catch (TimeoutException e) {
             throw new IllegalStateException("Kafka did not give the committed offsets of " + group, e);
         }
+        Map<TopicPartition, Long> owned = new HashMap<>();
         committed.forEach((partition, offset) -> {
             if (offset != null && owns.test(partition.topic())) {
-                owned.add(partition);
-                if (offset.offset() > deletedBelow.getOrDefault(partition, 0L)) {
-                    deletions.put(partition, RecordsToDelete.beforeOffset(offset.offset()));
-                }
+                owned.put(partition, offset.offset());
+            }
+        });
+        return owned;
+    }
+
+    private void collect(Map<TopicPartition, Long> committed, Map<TopicPartition, RecordsToDelete> deletions,
+                         java.util.Set<TopicPartition> owned) {
+        committed.forEach((partition, offset) -> {
+            owned.add(partition);
+            if (offset > deletedBelow.getOrDefault(partition, 0L)) {
+                deletions.put(partition, RecordsToDelete.beforeOffset(offset));
             }
         });
     }

@@ -48,10 +48,12 @@ class ConsumedRecordsIT {
                 producer.send(new ProducerRecord<>(ready.topic(), new byte[] {(byte) i})).get();
                 producer.send(new ProducerRecord<>(dead.topic(), new byte[] {(byte) i})).get();
             }
-            // the gate released six, the workers finished four
+            // the gate released six, the workers finished four, the statistics counted eight
             admin.alterConsumerGroupOffsets(topics.gateGroup(), Map.of(queueTopic, new OffsetAndMetadata(6)))
                     .all().get(30, TimeUnit.SECONDS);
             admin.alterConsumerGroupOffsets(topics.workerGroup(), Map.of(ready, new OffsetAndMetadata(4)))
+                    .all().get(30, TimeUnit.SECONDS);
+            admin.alterConsumerGroupOffsets(topics.statsGroup(), Map.of(ready, new OffsetAndMetadata(8)))
                     .all().get(30, TimeUnit.SECONDS);
             ConsumedRecords consumed = new ConsumedRecords(admin, topics);
 
@@ -64,7 +66,12 @@ class ConsumedRecordsIT {
             assertThat(first).isEqualTo(2);
             assertThat(second).isZero(); // nothing moved since: nothing asked
 
+            // the workers are done with all ten: the statistics, with eight, hold the last two
             admin.alterConsumerGroupOffsets(topics.workerGroup(), Map.of(ready, new OffsetAndMetadata(10)))
+                    .all().get(30, TimeUnit.SECONDS);
+            assertThat(consumed.deleteConsumed()).isEqualTo(1);
+            assertThat(earliest(admin, ready)).isEqualTo(8);
+            admin.alterConsumerGroupOffsets(topics.statsGroup(), Map.of(ready, new OffsetAndMetadata(10)))
                     .all().get(30, TimeUnit.SECONDS);
             assertThat(consumed.deleteConsumed()).isEqualTo(1);
             assertThat(earliest(admin, ready)).isEqualTo(10);
