@@ -32,6 +32,12 @@ public final class TaskHeaders {
      * cannot start by then goes back through its queue's limit instead of running late.
      */
     public static final String START_BY = "sluice-start-by-us";
+    /**
+     * How many times the task went back through its queue's limit after missing its start (absent:
+     * never), stamped by the worker that sent it back: with the id and the attempt it names each of a
+     * task's releases, so a release seen twice is a duplicate and not a new slot.
+     */
+    public static final String REQUEUES = "sluice-requeues";
 
     private TaskHeaders() {
     }

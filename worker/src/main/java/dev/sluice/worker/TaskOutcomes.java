@@ -103,6 +103,15 @@ final class TaskOutcomes {
         headers.remove(TaskHeaders.START_AT);
         headers.remove(TaskHeaders.START_BY);
         headers.remove(TaskHeaders.RELEASED_AT);
+        var requeues = headers.lastHeader(TaskHeaders.REQUEUES);
+        int before = 0;
+        try {
+            before = requeues == null || requeues.value() == null ? 0
+                    : Integer.parseInt(new String(requeues.value(), StandardCharsets.UTF_8).strip());
+        } catch (NumberFormatException notOurs) {
+            // a producer's own value: counted from 0
+        }
+        replace(headers, TaskHeaders.REQUEUES, Integer.toString(before + 1));
         var queueHeader = headers.lastHeader(TaskHeaders.QUEUE);
         String queue = queueHeader == null || queueHeader.value() == null ? null
                 : new String(queueHeader.value(), StandardCharsets.UTF_8);

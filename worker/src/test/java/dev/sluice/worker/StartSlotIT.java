@@ -96,6 +96,7 @@ class StartSlotIT {
                 assertThat(header(record, TaskHeaders.START_AT)).isNull();
                 assertThat(header(record, TaskHeaders.START_BY)).isNull();
                 assertThat(header(record, TaskHeaders.RELEASED_AT)).isNull();
+                assertThat(header(record, TaskHeaders.REQUEUES)).isEqualTo("1"); // names its next release
             }
             assertThat(new String(back.get(1).value())).isEqualTo("{\"n\":1}");
             await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 3);
