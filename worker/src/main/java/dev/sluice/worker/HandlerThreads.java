@@ -26,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * (which will find the task) or wakes an idle one. The worker never queues more tasks than it has free
  * slots.
  *
- * <p>A handler that runs past its timeout still holds its thread, though its slot is free again: each
- * such handler gets a stand-in thread ({@link #standIn()}) until it returns ({@link #standInDone()}),
- * after which one idle thread ends.
+ * <p>A handler that runs past its timeout is interrupted and, until it returns, still holds its thread,
+ * though its slot is free again: each such handler gets a stand-in thread ({@link #standIn()}) until it
+ * returns ({@link #standInDone}), after which one idle thread ends; at most as many stand-ins as slots.
  */
 final class HandlerThreads {
 
@@ -54,9 +54,13 @@ final class HandlerThreads {
     private final ThreadFactory factory;
     /** Slots plus stand-ins: the threads wanted. */
     private volatile int target;
+    private final int slots;
+    /** Guarded by this. */
+    private int standIns;
     private volatile boolean shutdown;
 
     HandlerThreads(int slots, ThreadFactory factory) {
+        this.slots = slots;
         this.target = slots;
         this.factory = factory;
     }
@@ -145,17 +149,36 @@ final class HandlerThreads {
         Thread.interrupted(); // an interrupt meant for the last task does not carry over to the next
     }
 
-    /** A handler overran its timeout and keeps its thread: add a thread for the slot it gave back. */
-    synchronized void standIn() {
+    /**
+     * A handler overran its timeout and keeps its thread: add a thread for the slot it gave back, unless
+     * as many stand-ins as slots run already (handlers that ignore interruption would otherwise add
+     * threads without bound).
+     *
+     * @return false when no stand-in was added: the worker has one slot fewer until a stuck handler returns
+     */
+    synchronized boolean standIn() {
+        if (standIns >= slots) {
+            return false;
+        }
+        standIns++;
         target = target + 1;
         if (searching.get() == 0) {
             wakeOne();
         }
+        return true;
     }
 
-    /** The overrunning handler returned: its stand-in is no longer needed (an idle thread ends). */
-    synchronized void standInDone() {
-        target = target - 1;
+    /** The overrunning handler returned: its stand-in, if it had one, is no longer needed (an idle thread ends). */
+    synchronized void standInDone(boolean hadOne) {
+        if (hadOne) {
+            standIns--;
+            target = target - 1;
+        }
+    }
+
+    /** Stand-in threads running for handlers past their timeout. */
+    synchronized int standIns() {
+        return standIns;
     }
 
     /** Threads alive now (for tests). */

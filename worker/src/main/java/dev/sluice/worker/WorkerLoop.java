@@ -68,7 +68,12 @@ final class WorkerLoop implements Runnable {
      * unless its outcome could not be written (its offset then stays uncommitted and it runs again
      * after a restart or rebalance); {@code heldSlot} when it had taken one of the slots.
      */
-    private record Completion(TopicPartition partition, long offset, boolean finished, boolean heldSlot) {
+    /**
+     * A task's end, for the loop: {@code tenure} is its partition's token when it was taken, so that the
+     * end of a task from before a revocation is not counted in the partition's new tracker (the
+     * partition's new owner, maybe this worker again, runs that task again).
+     */
+    private record Completion(TopicPartition partition, long offset, boolean finished, boolean heldSlot, Object tenure) {
     }
 
     private final WorkerConfig config;
@@ -125,6 +130,27 @@ final class WorkerLoop implements Runnable {
      */
     private final Map<TopicPartition, Object> tenures = new java.util.concurrent.ConcurrentHashMap<>();
     private long nextCommitNanos;
+    /** Handlers past their timeout that have not returned yet. */
+    private final java.util.concurrent.atomic.AtomicInteger stuckHandlers = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** How long before its slot a task goes to its slot thread: {@link #HANDOVER_NANOS}, longer in tests. */
+    private volatile long handoverNanos = HANDOVER_NANOS;
+
+    /** Hands tasks to their slot threads this long before their slots (tests: a window they can aim at). */
+    void handOverAhead(Duration ahead) {
+        handoverNanos = ahead.toNanos();
+    }
+
+    /** Slot threads holding a task until its slot (for tests). */
+    int waitingInSlots() {
+        return waitingInSlots.get();
+    }
+
+    /** Handlers past their timeout that have not returned yet (they ignore interruption, or are slow to). */
+    int stuckHandlers() {
+        return stuckHandlers.get();
+    }
+
     /** Queue names already checked, each mapped to its first instance (any slot thread). */
     private final Map<String, String> validQueues = new java.util.concurrent.ConcurrentHashMap<>();
     /** While every slot is busy, the next time to poll for the group's sake (rebalances). */
@@ -292,8 +318,8 @@ final class WorkerLoop implements Runnable {
                     } else {
                         missed.waitingForSlot(nowMicros - next.byMicros());
                     }
-                    requeue(next.partition(), next.record(), false);
-                } else if (next.startMicros() - nowMicros <= HANDOVER_NANOS / 1_000 && inFlight < config.concurrency()
+                    requeue(next.partition(), next.record(), false, tenures.get(next.partition()));
+                } else if (next.startMicros() - nowMicros <= handoverNanos / 1_000 && inFlight < config.concurrency()
                         && waitingInSlots.get() < maxWaitingInSlots) {
                     schedule.poll();
                     waitingInSlots.incrementAndGet();
@@ -325,7 +351,7 @@ final class WorkerLoop implements Runnable {
         if (next == null || !clock.known()) {
             return Long.MAX_VALUE;
         }
-        return clock.localNanos(next.startMicros()) - HANDOVER_NANOS;
+        return clock.localNanos(next.startMicros()) - handoverNanos;
     }
 
     /** Just after the first scheduled task's latest start; far ahead when there is none. */
@@ -393,7 +419,7 @@ final class WorkerLoop implements Runnable {
         } catch (IllegalArgumentException malformed) {
             Task unknown = new Task(header(record, TaskHeaders.ID, "unknown"), "unknown", 0, record.value(),
                     Map.of(), Instant.now());
-            complete(new Running(partition, record, unknown, System.nanoTime(), mine.tally),
+            complete(new Running(partition, record, unknown, System.nanoTime(), mine.tally, tenure),
                     TaskResult.fail("malformed task: " + malformed.getMessage()));
             return;
         }
@@ -407,7 +433,7 @@ final class WorkerLoop implements Runnable {
         }
         if (tenure == null || tenures.get(partition) != tenure) {
             // revoked while it waited: not started, not sent back, its offset not committed here
-            report(new Completion(partition, record.offset(), false, true));
+            report(new Completion(partition, record.offset(), false, true, tenure));
             return;
         }
         TaskHandler handler = handlers.get(config.queueHandlers().getOrDefault(task.queue(), config.handler()));
@@ -416,11 +442,11 @@ final class WorkerLoop implements Runnable {
         if (now > byNanos) {
             // too late to start next to the tasks that started on time: a new slot instead
             missed.atSlot((now - byNanos) / 1_000);
-            requeue(partition, record, true);
+            requeue(partition, record, true, tenure);
             return;
         }
         metrics.onStarted();
-        Running running = new Running(partition, record, task, System.nanoTime(), mine.tally);
+        Running running = new Running(partition, record, task, System.nanoTime(), mine.tally, tenure);
         mine.running = running;
         outcomes.started(task, mine.tally);
         TaskResult result;
@@ -431,12 +457,18 @@ final class WorkerLoop implements Runnable {
             // an exception; escaping, it left the task unfinished and its slot taken for good
             result = TaskResult.retry(e.toString());
         } finally {
-            mine.running = null;
+            synchronized (mine) { // the watchdog interrupts only while this task is the slot's
+                mine.running = null;
+            }
         }
         if (running.end()) {
             complete(running, result);
-        } else { // the watchdog timed it out and gave this thread a stand-in meanwhile
-            handlerThreads.standInDone();
+        } else { // the watchdog timed it out, interrupted it, and gave this thread a stand-in meanwhile
+            Thread.interrupted(); // meant for the task that timed out, not the next one
+            if (running.stuck) {
+                handlerThreads.standInDone(running.hadStandIn);
+                stuckHandlers.decrementAndGet();
+            }
         }
     }
 
@@ -462,7 +494,8 @@ final class WorkerLoop implements Runnable {
      * it once Kafka has it. Not an attempt: no handler ran. On the requeue thread, one at a time in the
      * order asked (a send may wait for a topic's metadata), so a partition's tasks keep their order.
      */
-    private void requeue(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, boolean heldSlot) {
+    private void requeue(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, boolean heldSlot,
+                         Object tenure) {
         requeueThread.execute(() -> outcomes.requeue(record, error -> {
             if (error == null) {
                 metrics.onRequeued();
@@ -471,7 +504,7 @@ final class WorkerLoop implements Runnable {
                 LOG.error("Task at {}-{} offset {} could not be sent back for a new slot: {}", record.topic(),
                         record.partition(), record.offset(), error.toString());
             }
-            report(new Completion(partition, record.offset(), error == null, heldSlot));
+            report(new Completion(partition, record.offset(), error == null, heldSlot, tenure));
         }));
     }
 
@@ -497,16 +530,23 @@ final class WorkerLoop implements Runnable {
         private static final AtomicIntegerFieldUpdater<Running> ENDED =
                 AtomicIntegerFieldUpdater.newUpdater(Running.class, "ended");
         private volatile int ended;
+        /** Set by the watchdog that timed it out, under the slot's lock: its handler was still running. */
+        boolean stuck;
+        /** ... and its thread got a stand-in. */
+        boolean hadStandIn;
         private final TopicPartition partition;
         private final ConsumerRecord<byte[], byte[]> record;
         private final Task task;
         private final long startedNanos;
         /** The event tally of the handler thread that started it. */
         private final EventBatcher.Tally tally;
+        /** Its partition's token when it was taken (see {@link Completion}). */
+        private final Object tenure;
 
         Running(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, Task task, long startedNanos,
-                EventBatcher.Tally tally) {
+                EventBatcher.Tally tally, Object tenure) {
             this.tally = tally;
+            this.tenure = tenure;
             this.partition = partition;
             this.record = record;
             this.task = task;
@@ -563,7 +603,19 @@ final class WorkerLoop implements Runnable {
             if (task == null && !each.thread.isAlive()) {
                 slots.remove(each); // a stand-in thread that ended
             } else if (task != null && now - task.startedNanos() >= limit && task.end()) {
-                handlerThreads.standIn();
+                synchronized (each) { // the handler's thread clears running under this lock when it returns
+                    if (each.running == task) {
+                        each.thread.interrupt(); // a handler blocked in a sleep or a wait gives its thread back
+                        task.stuck = true;
+                        stuckHandlers.incrementAndGet();
+                        task.hadStandIn = handlerThreads.standIn();
+                        if (!task.hadStandIn) {
+                            LOG.error("{} handlers are past their timeout and still running (interrupted, they go"
+                                    + " on): no more stand-in threads; this worker runs {} tasks at once fewer until"
+                                    + " they return", stuckHandlers.get(), stuckHandlers.get() - handlerThreads.standIns());
+                        }
+                    }
+                }
                 complete(task, TaskResult.retry("timed out after " + config.handlerTimeout().toMillis() + " ms"));
             }
         }
@@ -585,14 +637,14 @@ final class WorkerLoop implements Runnable {
                 outcomes.completed(task, running.tally); // on the handler thread that started it
                 metrics.onCompleted();
             }
-            report(new Completion(running.partition(), record.offset(), true, true));
+            report(new Completion(running.partition(), record.offset(), true, true, running.tenure));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             // its retry or dead letter was not written: its slot is free again, but it is not finished, so
             // its offset is not committed and the task runs again after a restart or rebalance
             LOG.error("Task {} of queue {} could not be recorded as finished: {}", task.id(), task.queue(), e.toString());
-            report(new Completion(running.partition(), record.offset(), false, true));
+            report(new Completion(running.partition(), record.offset(), false, true, running.tenure));
         }
     }
 
@@ -633,7 +685,7 @@ final class WorkerLoop implements Runnable {
             if (done.heldSlot()) {
                 inFlight--;
             }
-            if (done.finished()) {
+            if (done.finished() && done.tenure() != null && done.tenure() == tenures.get(done.partition())) {
                 offsets.finished(done.partition(), done.offset()); // not counted if revoked meanwhile
             }
         }
@@ -784,15 +836,15 @@ final class WorkerLoop implements Runnable {
         owned = java.util.Set.copyOf(now);
     }
 
-    /** Revoked partitions commit what is complete; tasks still running on them are not committed later. */
+    /** Revoked partitions commit what is complete; tasks still running on them are not counted later. */
     private final class Rebalance implements ConsumerRebalanceListener {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            applyCompletions(); // while the partitions are still this worker's: what finished is committed
             disown(partitions);
             pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
             schedule.forget(partitions);
-            applyCompletions();
             commit(partitions, true);
             offsets.revoke(partitions);
         }

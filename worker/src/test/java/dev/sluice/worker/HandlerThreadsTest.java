@@ -129,11 +129,25 @@ class HandlerThreadsTest {
         assertThat(threads.threads()).isEqualTo(2);
 
         unstick.countDown();
-        threads.standInDone();
+        threads.standInDone(true);
         CountDownLatch after = new CountDownLatch(1);
         threads.execute(after::countDown);
         assertThat(after.await(10, TimeUnit.SECONDS)).isTrue();
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(threads.threads()).isEqualTo(1));
+    }
+
+    @Test
+    void noMoreStandInsThanSlots() {
+        threads = new HandlerThreads(2, DAEMONS);
+        assertThat(threads.standIn()).isTrue();
+        assertThat(threads.standIn()).isTrue();
+        assertThat(threads.standIn()).as("a third stuck handler on two slots gets no thread").isFalse();
+        assertThat(threads.standIns()).isEqualTo(2);
+
+        threads.standInDone(true);
+        assertThat(threads.standIn()).isTrue(); // one returned: room for one again
+        threads.standInDone(false); // a stuck handler without a stand-in returned: nothing to give back
+        assertThat(threads.standIns()).isEqualTo(2);
     }
 
     @Test

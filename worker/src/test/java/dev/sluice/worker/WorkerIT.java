@@ -224,6 +224,25 @@ class WorkerIT {
     }
 
     @Test
+    void aHandlerPastItsTimeoutIsInterrupted() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            CountDownLatch interrupted = new CountDownLatch(1);
+            world.start(world.config(1).withHandlerTimeout(Duration.ofMillis(300)), handler(task -> {
+                try {
+                    Thread.sleep(30_000);
+                } catch (InterruptedException e) {
+                    interrupted.countDown(); // gives its thread back
+                }
+                return TaskResult.success();
+            }));
+            world.release(1);
+
+            assertThat(interrupted.await(10, TimeUnit.SECONDS)).as("the handler was interrupted").isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> world.committed() == 1);
+        }
+    }
+
+    @Test
     void aHandlerStuckPastItsTimeoutDoesNotHoldBackTheNextTask() throws Exception {
         try (WorkerFixture world = new WorkerFixture()) {
             CountDownLatch unstick = new CountDownLatch(1);

@@ -63,7 +63,8 @@ class WorkerLoopRebalanceTest {
             runs.incrementAndGet();
             return TaskResult.success();
         }));
-        long slot = nowMicros() + 500_000;
+        loop.handOverAhead(Duration.ofSeconds(1)); // a second in its slot thread: time to move the partition
+        long slot = nowMicros() + 2_000_000;
         ConsumerRecord<byte[], byte[]> task = task(slot, slot + 200_000);
         consumer.updateBeginningOffsets(Map.of(ready, 0L));
         consumer.schedulePollTask(() -> {
@@ -71,10 +72,15 @@ class WorkerLoopRebalanceTest {
             consumer.addRecord(task);
         });
 
-        // the task is handed to a slot thread 20 ms before its slot: then the partition goes and comes back
-        // (revoked, assigned again, to this worker or another), and its next owner reads it again from the
-        // committed offset
-        sleepUntil(slot - 8_000);
+        // the task is handed to a slot thread ahead of its slot (20 ms in production, a second here): then
+        // the partition goes and comes back (revoked, assigned again, to this worker or another), and its
+        // next owner reads it again from the committed offset
+        sleepUntil(slot - 1_000_000);
+        long deadline = System.nanoTime() + 900_000_000L;
+        while (loop.waitingInSlots() == 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait(); // until the task is in its slot thread (20 ms before its slot)
+        }
+        assertThat(loop.waitingInSlots()).as("the task waits in its slot thread").isEqualTo(1);
         consumer.schedulePollTask(() -> {
             consumer.rebalance(List.of());
             consumer.rebalance(List.of(ready));
@@ -86,6 +92,70 @@ class WorkerLoopRebalanceTest {
         assertThat(loopFailure).isNull();
         Thread.sleep(500); // a second run would start at the same slot, at once
         assertThat(runs.get()).as("runs of the one task").isEqualTo(1);
+    }
+
+    @Test
+    void aTaskThatEndsAfterItsPartitionMovedAndCameBackDoesNotCountForItsNewRun() throws Exception {
+        java.util.concurrent.CountDownLatch firstStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch endFirst = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch secondStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch endSecond = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        start(handler(task -> {
+            boolean first = runs.incrementAndGet() == 1;
+            (first ? firstStarted : secondStarted).countDown();
+            awaitQuietly(first ? endFirst : endSecond);
+            return TaskResult.success();
+        }));
+        ConsumerRecord<byte[], byte[]> task = new ConsumerRecord<>(ready.topic(), ready.partition(), 0, utf8("t-0"),
+                utf8("{}"));
+        task.headers().add(TaskHeaders.ID, utf8("t-0"));
+        task.headers().add(TaskHeaders.QUEUE, utf8("batch_rebalance"));
+        task.headers().add(TaskHeaders.ATTEMPT, utf8("0"));
+        consumer.updateBeginningOffsets(Map.of(ready, 0L));
+        consumer.schedulePollTask(() -> {
+            consumer.rebalance(List.of(ready));
+            consumer.addRecord(task);
+        });
+        assertThat(firstStarted.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+        // the partition goes and comes back while the task runs: its next owner runs it again
+        consumer.schedulePollTask(() -> {
+            consumer.rebalance(List.of());
+            consumer.rebalance(List.of(ready));
+            consumer.seek(ready, 0);
+            consumer.addRecord(task);
+        });
+        assertThat(secondStarted.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        endFirst.countDown(); // the first run ends now: its end is not the second run's
+        Thread.sleep(500);
+
+        assertThat(loopFailure).isNull();
+        assertThat(committedOffset()).as("committed while the second run runs").isLessThanOrEqualTo(0);
+        endSecond.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> committedOffset() == 1 || loopFailure != null);
+        assertThat(loopFailure).isNull();
+    }
+
+    private long committedOffset() {
+        java.util.concurrent.CompletableFuture<Long> offset = new java.util.concurrent.CompletableFuture<>();
+        consumer.schedulePollTask(() -> {
+            var committed = consumer.committed(java.util.Set.of(ready)).get(ready);
+            offset.complete(committed == null ? -1 : committed.offset());
+        });
+        try {
+            return offset.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void awaitQuietly(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void start(TaskHandler handler) {
