@@ -188,6 +188,9 @@ public final class ChaosRun {
                 Thread.sleep(100);
             }
             producer.join(10_000);
+            // the kills stop here; copies of tasks sent back for new slots may still be on their way through
+            // the limit: counted once no release has been added for a while
+            awaitQuiet(sluice, Duration.ofSeconds(15), Duration.ofSeconds(180));
             return check(sluice, redisServer.uri(), queues, limits, produced, calls, kills);
         } finally {
             for (Service service : services.values()) {
@@ -300,6 +303,28 @@ public final class ChaosRun {
         int called = (int) calls.keySet().stream().filter(id -> ids.contains(id)).count();
         return new Result(produced, ids.size(), duplicates, resentTwice, produced - ids.size(), called, kills, windows,
                 held, statsMatch, detail);
+    }
+
+    /** Waits until sluice.ready has had no new record for {@code quiet} (at most {@code atMost}). */
+    private void awaitQuiet(SluiceConfig sluice, Duration quiet, Duration atMost) throws InterruptedException {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            String topic = sluice.topics().ready();
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            long deadline = System.nanoTime() + atMost.toNanos();
+            Map<TopicPartition, Long> last = consumer.endOffsets(partitions);
+            long quietSince = System.nanoTime();
+            while (System.nanoTime() < deadline && System.nanoTime() - quietSince < quiet.toNanos()) {
+                Thread.sleep(500);
+                Map<TopicPartition, Long> now = consumer.endOffsets(partitions);
+                if (!now.equals(last)) {
+                    last = now;
+                    quietSince = System.nanoTime();
+                }
+            }
+        }
     }
 
     private List<ConsumerRecord<byte[], byte[]>> readReady(SluiceConfig sluice) {
