@@ -242,30 +242,7 @@ class UpIT {
 
     /** How many records of {@code queue} sluice.ready holds, committed ones only: its releases. */
     private long readyRecordsOf(String queue) {
-        long count = 0;
-        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer =
-                     new org.apache.kafka.clients.consumer.KafkaConsumer<>(Map.of(
-                             "bootstrap.servers", "localhost:" + kafkaPort, "isolation.level", "read_committed",
-                             "enable.auto.commit", "false"),
-                             new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
-                             new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            String topic = dev.sluice.core.Topics.defaults().ready();
-            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (System.nanoTime() < deadline && partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-                for (var record : consumer.poll(Duration.ofMillis(200))) {
-                    var q = record.headers().lastHeader(dev.sluice.core.TaskHeaders.QUEUE);
-                    if (q != null && queue.equals(new String(q.value(), StandardCharsets.UTF_8))) {
-                        count++;
-                    }
-                }
-            }
-        }
-        return count;
+        return readyOf(queue).size();
     }
 
     private static ProcessHandle redisServerOf(Up up) {
@@ -285,10 +262,22 @@ class UpIT {
      */
     private Map<String, Long> releasesOf(String queue, int expected) {
         Map<String, Long> byId = new java.util.HashMap<>();
+        for (var record : readyOf(queue)) {
+            var id = record.headers().lastHeader(dev.sluice.core.TaskHeaders.ID);
+            if (id != null) {
+                byId.put(new String(id.value(), StandardCharsets.UTF_8), record.timestamp());
+            }
+        }
+        return byId;
+    }
+
+    /** The records of {@code queue} on sluice.ready, committed ones only, in each partition's order. */
+    private List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> readyOf(String queue) {
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer =
                      new org.apache.kafka.clients.consumer.KafkaConsumer<>(Map.of(
                              "bootstrap.servers", "localhost:" + kafkaPort, "isolation.level", "read_committed",
-                             "enable.auto.commit", "false", "auto.offset.reset", "earliest"),
+                             "enable.auto.commit", "false"),
                              new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
                              new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
             String topic = dev.sluice.core.Topics.defaults().ready();
@@ -301,13 +290,12 @@ class UpIT {
             while (System.nanoTime() < deadline && partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
                 for (var record : consumer.poll(Duration.ofMillis(200))) {
                     var q = record.headers().lastHeader(dev.sluice.core.TaskHeaders.QUEUE);
-                    var id = record.headers().lastHeader(dev.sluice.core.TaskHeaders.ID);
-                    if (q != null && id != null && queue.equals(new String(q.value(), StandardCharsets.UTF_8))) {
-                        byId.put(new String(id.value(), StandardCharsets.UTF_8), record.timestamp());
+                    if (q != null && queue.equals(new String(q.value(), StandardCharsets.UTF_8))) {
+                        records.add(record);
                     }
                 }
             }
         }
-        return byId;
+        return records;
     }
 }
