@@ -209,7 +209,11 @@ final class WorkerLoop implements Runnable {
         }
     }
 
-    /** For crash tests: return at once, committing nothing more. */
+    /**
+     * For crash tests: return at once, committing nothing more, not even when the consumer's close
+     * revokes the partitions (which a clean stop commits). The process stays, and the consumer leaves
+     * its group at once: a SIGKILL of a worker process (a test in the bench module) is the crash itself.
+     */
     void halt() {
         halted = true;
         stop();
@@ -841,6 +845,12 @@ final class WorkerLoop implements Runnable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (halted) {
+                // closing after halt(): a killed process commits nothing on its way out, nor does this
+                disown(partitions);
+                offsets.revoke(partitions);
+                return;
+            }
             applyCompletions(); // while the partitions are still this worker's: what finished is committed
             disown(partitions);
             pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
