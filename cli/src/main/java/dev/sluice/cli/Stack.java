@@ -109,6 +109,11 @@ final class Stack implements AutoCloseable {
         Map<String, String> env = new HashMap<>(options.env());
         env.put(SluiceConfig.ENV_KAFKA, kafka);
         env.put(SluiceConfig.ENV_REDIS, redis);
+        // the same gate id at every start on this data: an up killed mid-transaction is followed by one
+        // whose gate aborts that transaction at once; with a new id it held the read_committed readers of
+        // its partitions of sluice.ready back until the broker timed it out (10 to 20 s)
+        env.putIfAbsent(GateConfig.ENV_INSTANCE_ID, "up-" + Integer.toHexString(
+                options.dataDirectory().toAbsolutePath().normalize().toString().hashCode()));
         SluiceConfig config = SluiceConfig.fromEnvironment(env);
         GateConfig gateConfig = GateConfig.fromEnvironment(env);
         WorkerConfig workerConfig = WorkerConfig.fromEnvironment(env);

@@ -187,7 +187,11 @@ class UpIT {
 
             // every task done, and the figures are the log's: released is what sluice.ready holds of the
             // queue (a kill between the gate's transaction and its events lost releases for good)
-            awaitCompleted(queue, 100, Duration.ofSeconds(120));
+            awaitCompleted(queue, 100, Duration.ofSeconds(120)); // completions count re-runs too: and then
+            long released = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (releasesOf(queue, 100).size() < 100 && System.nanoTime() < released) {
+                Thread.sleep(500);
+            }
             long onReady = readyRecordsOf(queue);
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             JsonNode stats = sluice("queues", "show", queue).path("stats");
