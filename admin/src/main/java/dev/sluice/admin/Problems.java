@@ -3,6 +3,8 @@ package dev.sluice.admin;
 import dev.sluice.core.redis.QueueExistsException;
 import dev.sluice.core.redis.UnknownQueueException;
 import io.micronaut.context.annotation.Replaces;
+import io.micronaut.context.annotation.Value;
+import io.micronaut.http.exceptions.ContentLengthExceededException;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -61,6 +63,24 @@ final class Problems {
         @Override
         public HttpResponse<Problem> handle(HttpRequest request, QueueExistsException exception) {
             return response(HttpStatus.CONFLICT, exception.getMessage());
+        }
+    }
+
+    /** A body over {@code micronaut.server.max-request-size}: 413, naming the limit and how to change it. */
+    @Singleton
+    @Replaces(io.micronaut.http.server.exceptions.ContentLengthExceededHandler.class)
+    @Requires(classes = {ContentLengthExceededException.class, ExceptionHandler.class})
+    static final class TooLarge implements ExceptionHandler<ContentLengthExceededException, HttpResponse<Problem>> {
+        private final long limit;
+
+        TooLarge(@Value("${micronaut.server.max-request-size:10485760}") long limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public HttpResponse<Problem> handle(HttpRequest request, ContentLengthExceededException exception) {
+            return response(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "the request body is over the limit of " + limit
+                    + " bytes (SLUICE_ADMIN_MAX_BODY_BYTES); nothing of it was submitted");
         }
     }
 

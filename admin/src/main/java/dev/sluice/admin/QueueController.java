@@ -18,6 +18,9 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.time.Duration;
 import java.util.List;
@@ -30,10 +33,15 @@ final class QueueController {
     private final QueueRegistry registry;
     private final QueueViews views;
     private final TopicProvisioner topics;
+    /** Most test tasks one request may ask for: they are made here, a few bytes each. */
+    static final int MAX_TEST_TASKS = 100_000;
+
     private final dev.sluice.ingest.TaskSubmitter submitter;
+    private final RequestLimits limits;
 
     QueueController(QueueRegistry registry, QueueViews views, TopicProvisioner topics,
-                    dev.sluice.ingest.TaskSubmitter submitter) {
+                    dev.sluice.ingest.TaskSubmitter submitter, RequestLimits limits) {
+        this.limits = limits;
         this.registry = registry;
         this.views = views;
         this.topics = topics;
@@ -43,19 +51,38 @@ final class QueueController {
     /** Submits test tasks or given payloads to the queue (the CLI's {@code test} command); 202 with their ids. */
     @Post("/{name}/tasks")
     @ApiResponse(responseCode = "202", description = "submitted: the queue, how many and their ids")
-    @ApiResponse(responseCode = "400", description = "neither or both of count and tasks, or count out of range")
+    @ApiResponse(responseCode = "400", description = "neither or both of count and tasks, count or tasks out of range,"
+            + " a payload over SLUICE_MAX_PAYLOAD_BYTES, an unknown field or a wrong type")
     @ApiResponse(responseCode = "404", description = "unknown queue")
-    HttpResponse<java.util.Map<String, Object>> submit(@PathVariable String name, @Body SubmitTasks request) {
+    @ApiResponse(responseCode = "413", description = "the body is over SLUICE_ADMIN_MAX_BODY_BYTES")
+    HttpResponse<java.util.Map<String, Object>> submit(@PathVariable String name,
+                                                        @Body @RequestBody(content = @Content(schema = @Schema(implementation = SubmitTasks.class))) String body) {
+        SubmitTasks request = StrictJson.read(body, SubmitTasks.class);
         QueueName queue = QueueName.of(name);
         registry.get(queue);
         java.util.List<byte[]> payloads = new java.util.ArrayList<>();
         if (request.tasks() != null && request.count() != null) {
             throw new IllegalArgumentException("give either count or tasks, not both");
         } else if (request.tasks() != null) {
-            request.tasks().forEach(task -> payloads.add(task.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            if (request.tasks().isEmpty() || request.tasks().size() > limits.maxTasks()) {
+                throw new IllegalArgumentException("tasks must hold 1 to " + limits.maxTasks() + " payloads per request"
+                        + " (SLUICE_ADMIN_MAX_TASKS), got " + request.tasks().size() + "; send the rest in further requests");
+            }
+            for (int i = 0; i < request.tasks().size(); i++) {
+                String task = request.tasks().get(i);
+                if (task == null) {
+                    throw new IllegalArgumentException("field \"tasks[" + i + "]\" must be a string, not null");
+                }
+                byte[] payload = task.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                if (payload.length > limits.maxPayloadBytes()) {
+                    throw new IllegalArgumentException("tasks[" + i + "] is " + payload.length + " bytes, over the limit of "
+                            + limits.maxPayloadBytes() + " (SLUICE_MAX_PAYLOAD_BYTES)");
+                }
+                payloads.add(payload);
+            }
         } else if (request.count() != null) {
-            if (request.count() < 1 || request.count() > 100_000) {
-                throw new IllegalArgumentException("count must be between 1 and 100000, got " + request.count());
+            if (request.count() < 1 || request.count() > MAX_TEST_TASKS) {
+                throw new IllegalArgumentException("count must be between 1 and " + MAX_TEST_TASKS + ", got " + request.count());
             }
             for (int i = 0; i < request.count(); i++) {
                 payloads.add(("{\"test\":true,\"n\":" + i + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -73,7 +100,8 @@ final class QueueController {
     @ApiResponse(responseCode = "201", description = "the queue, created")
     @ApiResponse(responseCode = "400", description = "invalid rate limit, burst, TTL, attempts or name")
     @ApiResponse(responseCode = "409", description = "a queue of that name exists")
-    HttpResponse<QueueView> create(@Body CreateQueue request) {
+    HttpResponse<QueueView> create(@Body @RequestBody(content = @Content(schema = @Schema(implementation = CreateQueue.class))) String body) {
+        CreateQueue request = StrictJson.read(body, CreateQueue.class);
         if (request.rateLimit() == null) {
             throw new IllegalArgumentException("rateLimit is required, e.g. \"5/60s\"");
         }
@@ -110,7 +138,12 @@ final class QueueController {
 
     /** Changes rate, burst, idle TTL or attempts; the next token acquisition uses the new values. */
     @Patch("/{name}")
-    QueueView update(@PathVariable String name, @Body UpdateQueue request) {
+    @ApiResponse(responseCode = "200", description = "the queue, updated")
+    @ApiResponse(responseCode = "400", description = "invalid values, an unknown field or nothing to update")
+    @ApiResponse(responseCode = "404", description = "unknown queue")
+    QueueView update(@PathVariable String name,
+                     @Body @RequestBody(content = @Content(schema = @Schema(implementation = UpdateQueue.class))) String body) {
+        UpdateQueue request = StrictJson.read(body, UpdateQueue.class);
         QueueName queue = QueueName.of(name);
         if (request.rateLimit() == null && request.burst() == null && request.ttlSeconds() == null
                 && request.maxAttempts() == null) {

@@ -63,8 +63,9 @@ final class ServiceCommands {
 
     @Command(name = "admin", mixinStandardHelpOptions = true,
             description = {"Run the admin service (HTTP API, dashboard, /health, /prometheus) until SIGTERM.",
-                "Env: KAFKA_BOOTSTRAP_SERVERS, REDIS_URL, SLUICE_ADMIN_PORT (8080), SLUICE_ADMIN_TOKEN, and the",
-                "others of the README's configuration table."})
+                "Env: KAFKA_BOOTSTRAP_SERVERS, REDIS_URL, SLUICE_ADMIN_PORT (8080), SLUICE_ADMIN_HOST (127.0.0.1:",
+                "this machine only; beyond it SLUICE_ADMIN_TOKEN is required, or SLUICE_ADMIN_INSECURE=true),",
+                "SLUICE_ADMIN_TOKEN, and the others of the README's configuration table."})
     static final class Admin implements Callable<Integer> {
         @Override
         public Integer call() throws InterruptedException {

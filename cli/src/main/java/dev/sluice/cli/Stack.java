@@ -52,6 +52,9 @@ final class Stack implements AutoCloseable {
         }
     }
 
+    /** Where the admin service listens: loopback unless told otherwise ({@code --host}). */
+    static final String ENV_ADMIN_HOST = "SLUICE_ADMIN_HOST";
+
     private final Deque<Map.Entry<String, AutoCloseable>> running = new ArrayDeque<>();
     private final DataLock lock;
     private String kafka;
@@ -119,10 +122,11 @@ final class Stack implements AutoCloseable {
         WorkerConfig workerConfig = WorkerConfig.fromEnvironment(env);
         TopicProvisioner.ensureSharedTopics(kafka, config.topics(), gateConfig.readyPartitions());
 
-        EmbeddedServer server = ApplicationContext.run(EmbeddedServer.class, Map.of(
-                "sluice.kafka", kafka, "sluice.redis", redis, "micronaut.server.port", options.adminPort()));
+        String adminHost = env.getOrDefault(ENV_ADMIN_HOST, "127.0.0.1");
+        EmbeddedServer server = startAdmin(Map.of("sluice.kafka", kafka, "sluice.redis", redis,
+                "micronaut.server.port", options.adminPort(), "micronaut.server.host", adminHost));
         running.push(Map.entry("admin service", server));
-        admin = "http://localhost:" + server.getPort();
+        admin = "http://" + reachableName(adminHost) + ":" + server.getPort();
         lock.record(admin);
 
         running.push(Map.entry("router", Router.start(config,
@@ -132,6 +136,30 @@ final class Stack implements AutoCloseable {
         running.push(Map.entry("worker", worker));
         awaitReady(worker);
         running.push(Map.entry("gate", Gate.start(gateConfig)));
+    }
+
+    /** The admin service; a refusal to start (listening beyond loopback without a token, say) in its own words. */
+    private static EmbeddedServer startAdmin(Map<String, Object> properties) {
+        try {
+            return ApplicationContext.run(EmbeddedServer.class, properties);
+        } catch (RuntimeException e) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof io.micronaut.context.exceptions.ConfigurationException refused) {
+                    throw new IllegalStateException(refused.getMessage(), e);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** How this machine reaches a server listening on {@code host}: localhost for loopback and the wildcard. */
+    static String reachableName(String host) {
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (bare.isBlank() || bare.equals("0.0.0.0") || bare.equals("::") || bare.equals("localhost")
+                || bare.startsWith("127.") || bare.equals("::1")) {
+            return "localhost";
+        }
+        return bare.contains(":") ? "[" + bare + "]" : bare;
     }
 
     /**

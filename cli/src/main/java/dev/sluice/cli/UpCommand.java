@@ -23,6 +23,11 @@ final class UpCommand implements Callable<Integer> {
             description = "the admin service's port (env SLUICE_ADMIN_PORT; default ${DEFAULT-VALUE})")
     int adminPort;
 
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "${SLUICE_ADMIN_HOST:-127.0.0.1}",
+            description = {"where the admin service listens (env SLUICE_ADMIN_HOST; default ${DEFAULT-VALUE}, this machine only);",
+                "beyond loopback it needs SLUICE_ADMIN_TOKEN (or SLUICE_ADMIN_INSECURE=true)"})
+    String adminHost;
+
     @Option(names = "--kafka-port", paramLabel = "PORT", defaultValue = "${SLUICE_KAFKA_PORT:-9092}",
             description = "the embedded Kafka broker's port (env SLUICE_KAFKA_PORT; default ${DEFAULT-VALUE})")
     int kafkaPort;
@@ -52,7 +57,7 @@ final class UpCommand implements Callable<Integer> {
         Stack stack;
         try {
             stack = Stack.start(new Stack.Options(blankToNull(kafka), blankToNull(redis), adminPort, kafkaPort,
-                    redisPort, dataDirectory, System.getenv()));
+                    redisPort, dataDirectory, environment()));
         } catch (IllegalStateException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -79,6 +84,13 @@ final class UpCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** The services' environment, with {@code --host} in it. */
+    private java.util.Map<String, String> environment() {
+        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put(Stack.ENV_ADMIN_HOST, adminHost);
+        return env;
     }
 
     private static String blankToNull(String text) {

@@ -115,6 +115,23 @@ class ComposeFileTest {
     }
 
     @Test
+    void theAdminListensBeyondLoopbackInItsContainerOnlyWithATokenAndNothingIsPublishedBeyondTheHostsLoopback()
+            throws IOException {
+        Map<String, Map<String, Object>> services = services();
+        Map<String, Object> admin = env(services.get("admin"));
+
+        assertThat(String.valueOf(admin.get("SLUICE_ADMIN_HOST"))).isEqualTo("0.0.0.0");
+        assertThat(String.valueOf(admin.get("SLUICE_ADMIN_TOKEN"))).isNotBlank().isNotEqualTo("null");
+        for (Map.Entry<String, Map<String, Object>> service : services.entrySet()) {
+            Object ports = service.getValue().get("ports");
+            if (ports != null) {
+                assertThat((List<?>) ports).as(service.getKey())
+                        .allSatisfy(port -> assertThat(String.valueOf(port)).startsWith("127.0.0.1:"));
+            }
+        }
+    }
+
+    @Test
     void theDockerfileBuildsInOneStageAndRunsTheCommandLineInAnother() throws Exception {
         String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
 
