@@ -70,7 +70,17 @@ final class UpCommand implements Callable<Integer> {
             root.out().flush();
             stopped.countDown();
         }, "sluice-up-shutdown"));
-        out.printf("""
+        out.print(banner((System.nanoTime() - started) / 1e9, stack.admin(), stack.kafka(), kafka == null || kafka.isBlank(),
+                stack.redis(), redis == null || redis.isBlank()));
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    /** Where everything answers; a Redis password shows as ***. */
+    static String banner(double seconds, String admin, String kafka, boolean kafkaEmbedded, String redis,
+                         boolean redisEmbedded) {
+        return String.format("""
                 Sluice is up in %.1f s
                   admin      %s
                   dashboard  %s/
@@ -78,12 +88,8 @@ final class UpCommand implements Callable<Integer> {
                   redis      %s%s
                 Try:  ./sluice queues create "5/10s"   then  ./sluice queues test <queue> 20   and  ./sluice monitor
                 Ctrl-C stops everything.
-                """, (System.nanoTime() - started) / 1e9, stack.admin(), stack.admin(), stack.kafka(),
-                kafka == null || kafka.isBlank() ? " (embedded)" : " (external)", stack.redis(),
-                redis == null || redis.isBlank() ? " (embedded, append-only file on)" : " (external)");
-        out.flush();
-        stopped.await();
-        return 0;
+                """, seconds, admin, admin, kafka, kafkaEmbedded ? " (embedded)" : " (external)",
+                dev.sluice.core.Secrets.redact(redis), redisEmbedded ? " (embedded, append-only file on)" : " (external)");
     }
 
     /** The services' environment, with {@code --host} in it. */

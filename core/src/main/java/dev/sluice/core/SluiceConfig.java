@@ -64,6 +64,13 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
         }
     }
 
+    /** The configuration without the Redis password. */
+    @Override
+    public String toString() {
+        return "SluiceConfig[kafkaBootstrapServers=" + kafkaBootstrapServers + ", redisUri=" + Secrets.redact(redisUri)
+                + ", topics=" + topics + ", keys=" + keys + ", bucketHorizon=" + bucketHorizon + "]";
+    }
+
     private static String culprit(String message) {
         if (message.contains("bootstrap")) {
             return ENV_KAFKA;
@@ -93,7 +100,8 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
         try {
             return new URI(text);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("the Redis URL \"" + text + "\" is not a URI: " + e.getReason());
+            throw new IllegalArgumentException("the Redis URL \"" + Secrets.redact(text) + "\" is not a URI: "
+                    + Secrets.redact(e.getReason()));
         }
     }
 
@@ -116,11 +124,11 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
         Objects.requireNonNull(uri, "redisUri");
         String scheme = uri.getScheme();
         if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
-            throw new IllegalArgumentException("the Redis URL \"" + uri
+            throw new IllegalArgumentException("the Redis URL \"" + Secrets.redact(uri)
                     + "\" must start with redis:// or rediss:// (e.g. redis://localhost:6379)");
         }
         if (uri.getHost() == null || uri.getPort() < 0) {
-            throw new IllegalArgumentException("the Redis URL \"" + uri + "\" needs a host and a port"
+            throw new IllegalArgumentException("the Redis URL \"" + Secrets.redact(uri) + "\" needs a host and a port"
                     + " (e.g. redis://localhost:6379)");
         }
     }

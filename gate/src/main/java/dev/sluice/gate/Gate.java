@@ -67,7 +67,7 @@ public final class Gate implements AutoCloseable {
         gate.thread.start();
         gate.watcher.start();
         LOG.info("Gate {} started (Kafka {}, Redis {})", config.instanceId(),
-                config.sluice().kafkaBootstrapServers(), config.sluice().redisUri());
+                config.sluice().kafkaBootstrapServers(), dev.sluice.core.Secrets.redact(config.sluice().redisUri()));
         return gate;
     }
 
