@@ -7,8 +7,6 @@ import dev.sluice.embedded.RedisServerProcess;
 import dev.sluice.gate.Gate;
 import dev.sluice.gate.GateConfig;
 import dev.sluice.ingest.Router;
-import dev.sluice.ingest.RouterMain;
-import dev.sluice.ingest.RouterTopology;
 import dev.sluice.ingest.Stats;
 import dev.sluice.worker.Worker;
 import dev.sluice.worker.WorkerConfig;
@@ -129,8 +127,7 @@ final class Stack implements AutoCloseable {
         admin = "http://" + reachableName(adminHost) + ":" + server.getPort();
         lock.record(admin);
 
-        running.push(Map.entry("router", Router.start(config,
-                dev.sluice.core.Env.integer(env, RouterMain.ENV_MAX_PAYLOAD, RouterTopology.DEFAULT_MAX_PAYLOAD_BYTES))));
+        running.push(Map.entry("router", Router.start(config, dev.sluice.core.RecordLimits.fromEnvironment(env))));
         running.push(Map.entry("statistics", Stats.start(config)));
         Worker worker = Worker.start(workerConfig, options.handlers());
         running.push(Map.entry("worker", worker));

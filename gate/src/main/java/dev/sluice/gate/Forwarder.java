@@ -1,11 +1,13 @@
 package dev.sluice.gate;
 
 import dev.sluice.core.QueueName;
+import dev.sluice.core.RecordLimits;
 import dev.sluice.core.TaskEvent;
 import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Topics;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -27,6 +29,7 @@ import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
@@ -52,6 +55,7 @@ final class Forwarder {
     private final Topics topics;
     /** The queue's current max attempts, or null when the gate does not know the queue. */
     private final java.util.function.Function<QueueName, Integer> maxAttempts;
+    private final RecordLimits limits;
     /**
      * Releases of committed transactions whose {@code released} events are not published yet. Events
      * ride in a transaction at most every {@link #EVENTS_INTERVAL_NANOS}, not in each: every transaction
@@ -69,9 +73,15 @@ final class Forwarder {
 
     Forwarder(Producer<byte[], byte[]> producer, Topics topics,
               java.util.function.Function<QueueName, Integer> maxAttempts) {
+        this(producer, topics, maxAttempts, RecordLimits.DEFAULTS);
+    }
+
+    Forwarder(Producer<byte[], byte[]> producer, Topics topics,
+              java.util.function.Function<QueueName, Integer> maxAttempts, RecordLimits limits) {
         this.producer = producer;
         this.topics = topics;
         this.maxAttempts = maxAttempts;
+        this.limits = limits;
     }
 
     /** A transaction whose records and offsets are sent and not yet committed. */
@@ -279,10 +289,19 @@ final class Forwarder {
         if (headers.lastHeader(TaskHeaders.ID) == null) {
             headers.add(TaskHeaders.ID, utf8(UUID.randomUUID().toString()));
         }
-        if (headers.lastHeader(TaskHeaders.QUEUE) == null) {
-            headers.add(TaskHeaders.QUEUE, utf8(queue.value()));
+        // the queue is the topic's, whatever a producer writing to it directly claimed: the worker runs a task
+        // with its queue's handler and sends its retries back through that queue's limit
+        byte[] queueName = utf8(queue.value());
+        Header named = headers.lastHeader(TaskHeaders.QUEUE);
+        if (named == null || !Arrays.equals(named.value(), queueName)) {
+            headers.remove(TaskHeaders.QUEUE);
+            headers.add(TaskHeaders.QUEUE, queueName);
         }
         String refusal = poison.isEmpty() ? null : poison.getOrDefault(source, Map.of()).get(record.offset());
+        String overLimit = refusal == null ? limits.violation(record.value(), record.headers()) : null;
+        if (overLimit != null) {
+            return deadOverLimit(queue, source, record, headers, releasedAt, overLimit);
+        }
         if (refusal == null) {
             // set here whatever the record carried: only the gate decides when a task may start
             replace(headers, TaskHeaders.RELEASED_AT, Long.toString(releasedAt));
@@ -312,6 +331,33 @@ final class Forwarder {
         publish(queue, TaskEvent.of(TaskEvent.Type.dead, queue, id, attempt, releasedAt, "refused by Kafka: " + refusal));
         LOG.warn("Task {} of queue {} (offset {}) was refused by Kafka and went to {}: {}", id, queue,
                 record.offset(), topics.dead(), refusal);
+        return new Sent(source, record.offset(), null);
+    }
+
+    /**
+     * A record over the size limits, written to the queue topic without the router: to the dead letters
+     * with the reason, with its key and Sluice's own headers, without the payload or the other headers
+     * (either may be what is too large).
+     */
+    private Sent deadOverLimit(QueueName queue, TopicPartition source, ConsumerRecord<byte[], byte[]> record,
+                               Headers headers, long releasedAt, String reason) {
+        Headers kept = new RecordHeaders();
+        for (String name : new String[] {TaskHeaders.ID, TaskHeaders.QUEUE, TaskHeaders.ATTEMPT, TaskHeaders.SUBMITTED_AT}) {
+            Header header = headers.lastHeader(name);
+            if (header != null && header.value() != null && header.value().length <= 200) {
+                kept.add(name, header.value());
+            }
+        }
+        if (kept.lastHeader(TaskHeaders.ID) == null) {
+            kept.add(TaskHeaders.ID, utf8(UUID.randomUUID().toString()));
+        }
+        String id = header(kept, TaskHeaders.ID);
+        String error = "refused by the gate: " + reason + "; the payload and other headers are not kept";
+        kept.add(ERROR_HEADER, utf8(error));
+        producer.send(new ProducerRecord<>(topics.dead(), null, releasedAt, record.key(), null, kept));
+        publish(queue, TaskEvent.of(TaskEvent.Type.dead, queue, id, parseAttempt(header(kept, TaskHeaders.ATTEMPT)),
+                releasedAt, error));
+        LOG.warn("Task {} of queue {} (offset {}) went to {}: {}", id, queue, record.offset(), topics.dead(), error);
         return new Sent(source, record.offset(), null);
     }
 

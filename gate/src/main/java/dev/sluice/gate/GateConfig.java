@@ -1,6 +1,7 @@
 package dev.sluice.gate;
 
 import dev.sluice.core.Env;
+import dev.sluice.core.RecordLimits;
 import dev.sluice.core.SluiceConfig;
 import java.time.Duration;
 import java.util.Map;
@@ -24,9 +25,11 @@ import java.util.UUID;
  *     be committed and reach a worker, which starts it at its slot (ADR 0005). Every gate of a
  *     deployment should use the same lead; a queue change (pause, new rate) applies to slots not yet
  *     given out, so to tasks starting up to a lead and a horizon later
+ * @param limits the most payload and header bytes a queue topic's record may carry; a record over them is
+ *     dead-lettered with the reason, not released
  */
 public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, int readyPartitions,
-                         boolean failOpen, Duration resyncInterval, Duration startLead) {
+                         boolean failOpen, Duration resyncInterval, Duration startLead, RecordLimits limits) {
 
     public static final String ENV_INSTANCE_ID = "SLUICE_GATE_ID";
     public static final String ENV_MAX_BATCH = "SLUICE_GATE_MAX_BATCH";
@@ -39,6 +42,7 @@ public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, i
         Objects.requireNonNull(sluice, "sluice");
         Objects.requireNonNull(resyncInterval, "resyncInterval");
         Objects.requireNonNull(startLead, "startLead");
+        Objects.requireNonNull(limits, "limits");
         if (instanceId == null || !instanceId.matches("[A-Za-z0-9._-]{1,100}")) {
             throw new IllegalArgumentException("the gate instance id must be 1 to 100 letters, digits, '.', '_' or '-',"
                     + " got \"" + instanceId + "\"");
@@ -62,7 +66,7 @@ public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, i
      */
     public static GateConfig of(SluiceConfig sluice) {
         return new GateConfig(sluice, UUID.randomUUID().toString(), 5000, 8, false, Duration.ofSeconds(30),
-                DEFAULT_START_LEAD);
+                DEFAULT_START_LEAD, RecordLimits.DEFAULTS);
     }
 
     /** Reads {@link SluiceConfig#fromEnvironment} and the gate's own variables. */
@@ -75,21 +79,26 @@ public record GateConfig(SluiceConfig sluice, String instanceId, int maxBatch, i
                     Env.integer(env, ENV_READY_PARTITIONS, defaults.readyPartitions()),
                     Env.bool(env, ENV_FAIL_OPEN, false),
                     defaults.resyncInterval(),
-                    Duration.ofMillis(Env.integer(env, ENV_START_LEAD_MS, (int) DEFAULT_START_LEAD.toMillis())));
+                    Duration.ofMillis(Env.integer(env, ENV_START_LEAD_MS, (int) DEFAULT_START_LEAD.toMillis())),
+                    RecordLimits.fromEnvironment(env));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("gate configuration: " + e.getMessage(), e);
         }
     }
 
     public GateConfig withInstanceId(String id) {
-        return new GateConfig(sluice, id, maxBatch, readyPartitions, failOpen, resyncInterval, startLead);
+        return new GateConfig(sluice, id, maxBatch, readyPartitions, failOpen, resyncInterval, startLead, limits);
     }
 
     public GateConfig withFailOpen(boolean value) {
-        return new GateConfig(sluice, instanceId, maxBatch, readyPartitions, value, resyncInterval, startLead);
+        return new GateConfig(sluice, instanceId, maxBatch, readyPartitions, value, resyncInterval, startLead, limits);
+    }
+
+    public GateConfig withLimits(RecordLimits value) {
+        return new GateConfig(sluice, instanceId, maxBatch, readyPartitions, failOpen, resyncInterval, startLead, value);
     }
 
     public GateConfig withStartLead(Duration value) {
-        return new GateConfig(sluice, instanceId, maxBatch, readyPartitions, failOpen, resyncInterval, value);
+        return new GateConfig(sluice, instanceId, maxBatch, readyPartitions, failOpen, resyncInterval, value, limits);
     }
 }

@@ -104,7 +104,7 @@ final class GateLoop implements Runnable {
         this.forwarder = new Forwarder(producer, topics, queue -> {
             Queue known = this.known.get(queue);
             return known == null ? null : known.spec().maxAttempts();
-        });
+        }, config.limits());
     }
 
     /** Called from the registry watcher's thread: a queue changed, or {@code ""} to re-read all. */

@@ -85,7 +85,11 @@ final class GateFixture implements AutoCloseable {
     }
 
     Gate startGate() {
-        Gate gate = Gate.start(gateConfig());
+        return startGate(gateConfig());
+    }
+
+    Gate startGate(GateConfig config) {
+        Gate gate = Gate.start(config);
         gates.add(gate);
         return gate;
     }

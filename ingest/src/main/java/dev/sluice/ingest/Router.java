@@ -31,11 +31,16 @@ public final class Router implements AutoCloseable {
         this.directory = directory;
     }
 
+    /** With the default header limit. */
     public static Router start(SluiceConfig config, int maxPayloadBytes) {
+        return start(config, new dev.sluice.core.RecordLimits(maxPayloadBytes, dev.sluice.core.RecordLimits.DEFAULTS.maxHeaderBytes()));
+    }
+
+    public static Router start(SluiceConfig config, dev.sluice.core.RecordLimits limits) {
         TopicProvisioner.ensureSharedTopics(config.kafkaBootstrapServers(), config.topics(), 8);
         RegistryQueueDirectory directory = new RegistryQueueDirectory(config.redisUri(), config.keys());
         KafkaStreams streams = new KafkaStreams(
-                RouterTopology.build(config.topics(), directory, maxPayloadBytes), properties(config));
+                RouterTopology.build(config.topics(), directory, limits), properties(config));
         streams.setUncaughtExceptionHandler(error -> {
             LOG.warn("A router thread failed and is replaced; its records are processed again: {}", error.toString());
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;

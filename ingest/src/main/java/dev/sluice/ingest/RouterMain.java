@@ -1,6 +1,5 @@
 package dev.sluice.ingest;
 
-import dev.sluice.core.Env;
 import dev.sluice.core.SluiceConfig;
 import java.util.concurrent.CountDownLatch;
 
@@ -9,8 +8,6 @@ import java.util.concurrent.CountDownLatch;
  * by environment variables.
  */
 public final class RouterMain {
-
-    public static final String ENV_MAX_PAYLOAD = "SLUICE_MAX_PAYLOAD_BYTES";
 
     private RouterMain() {
     }
@@ -22,14 +19,14 @@ public final class RouterMain {
                     Routes submissions from sluice.tasks (key = queue name) to sluice.q.<queue>, or to
                     sluice.rejected with the reason in sluice-reject-reason.
                     Configured by environment variables: KAFKA_BOOTSTRAP_SERVERS, REDIS_URL,
-                    SLUICE_TOPIC_PREFIX, SLUICE_KEY_PREFIX, SLUICE_MAX_PAYLOAD_BYTES (1048576).""");
+                    SLUICE_TOPIC_PREFIX, SLUICE_KEY_PREFIX, SLUICE_MAX_PAYLOAD_BYTES (1048576),
+                    SLUICE_MAX_HEADER_BYTES (16384).""");
             return;
         }
         Router router;
         try {
             SluiceConfig config = SluiceConfig.fromEnvironment(System.getenv());
-            int maxPayload = Env.integer(System.getenv(), ENV_MAX_PAYLOAD, RouterTopology.DEFAULT_MAX_PAYLOAD_BYTES);
-            router = Router.start(config, maxPayload);
+            router = Router.start(config, dev.sluice.core.RecordLimits.fromEnvironment(System.getenv()));
         } catch (IllegalArgumentException e) {
             System.err.println("sluice ingest: " + e.getMessage());
             System.exit(1);

@@ -1,6 +1,7 @@
 package dev.sluice.ingest;
 
 import dev.sluice.core.QueueName;
+import dev.sluice.core.RecordLimits;
 import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Topics;
 import java.nio.charset.StandardCharsets;
@@ -16,15 +17,17 @@ import org.apache.kafka.streams.processor.TopicNameExtractor;
 public final class RouterTopology {
 
     /** The default limit on a payload: 1 MiB. */
-    public static final int DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+    public static final int DEFAULT_MAX_PAYLOAD_BYTES = RecordLimits.DEFAULTS.maxPayloadBytes();
 
     private RouterTopology() {
     }
 
+    /** With the default header limit. */
     public static Topology build(Topics topics, QueueDirectory directory, int maxPayloadBytes) {
-        if (maxPayloadBytes < 1) {
-            throw new IllegalArgumentException("the payload limit must be at least 1 byte, got " + maxPayloadBytes);
-        }
+        return build(topics, directory, new RecordLimits(maxPayloadBytes, RecordLimits.DEFAULTS.maxHeaderBytes()));
+    }
+
+    public static Topology build(Topics topics, QueueDirectory directory, RecordLimits limits) {
         TopicNameExtractor<byte[], byte[]> queueTopic = (key, value, context) -> {
             var header = context.headers().lastHeader(TaskHeaders.QUEUE);
             return topics.queue(QueueName.of(new String(header.value(), StandardCharsets.UTF_8)));
@@ -32,7 +35,7 @@ public final class RouterTopology {
         Topology topology = new Topology();
         topology.addSource("submissions", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
                 topics.tasks());
-        topology.addProcessor("route", () -> new RoutingProcessor(directory, maxPayloadBytes), "submissions");
+        topology.addProcessor("route", () -> new RoutingProcessor(directory, limits), "submissions");
         topology.addSink(RoutingProcessor.ROUTED, queueTopic, Serdes.ByteArray().serializer(),
                 Serdes.ByteArray().serializer(), "route");
         topology.addSink(RoutingProcessor.REJECTED, topics.rejected(), Serdes.ByteArray().serializer(),

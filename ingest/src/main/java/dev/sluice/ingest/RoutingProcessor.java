@@ -1,6 +1,7 @@
 package dev.sluice.ingest;
 
 import dev.sluice.core.QueueName;
+import dev.sluice.core.RecordLimits;
 import dev.sluice.core.TaskHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
@@ -23,12 +24,12 @@ final class RoutingProcessor implements Processor<byte[], byte[], byte[], byte[]
     static final String REJECTED = "rejected";
 
     private final QueueDirectory directory;
-    private final int maxPayloadBytes;
+    private final RecordLimits limits;
     private ProcessorContext<byte[], byte[]> context;
 
-    RoutingProcessor(QueueDirectory directory, int maxPayloadBytes) {
+    RoutingProcessor(QueueDirectory directory, RecordLimits limits) {
         this.directory = directory;
-        this.maxPayloadBytes = maxPayloadBytes;
+        this.limits = limits;
     }
 
     @Override
@@ -76,9 +77,9 @@ final class RoutingProcessor implements Processor<byte[], byte[], byte[], byte[]
         } catch (IllegalArgumentException e) {
             return "invalid key: " + e.getMessage();
         }
-        int size = record.value() == null ? 0 : record.value().length;
-        if (size > maxPayloadBytes) {
-            return "payload of " + size + " bytes is over the limit of " + maxPayloadBytes + " bytes";
+        String overLimit = limits.violation(record.value(), record.headers());
+        if (overLimit != null) {
+            return overLimit;
         }
         String malformed = malformedHeaders(record.headers(), queue);
         if (malformed != null) {

@@ -112,6 +112,7 @@ class RouterTopologyTest {
         submit("emails", "v", TaskHeaders.QUEUE, "other");
         submit("emails", "v", TaskHeaders.ID, " ");
         submit("emails", "v", TaskHeaders.SUBMITTED_AT, "-5");
+        submit("emails", "v", "x-padding", "p".repeat(17_000));
 
         List<TestRecord<byte[], byte[]>> refused = rejected.readRecordsToList();
 
@@ -119,11 +120,12 @@ class RouterTopologyTest {
                 reason -> assertThat(reason).startsWith("missing key"),
                 reason -> assertThat(reason).startsWith("invalid key").contains("'.'"),
                 reason -> assertThat(reason).isEqualTo("unknown queue \"ghost\": create it first"),
-                reason -> assertThat(reason).isEqualTo("payload of 101 bytes is over the limit of 100 bytes"),
+                reason -> assertThat(reason).isEqualTo("payload of 101 bytes is over the limit of 100 bytes (SLUICE_MAX_PAYLOAD_BYTES)"),
                 reason -> assertThat(reason).contains("sluice-attempt").contains("not a whole number"),
                 reason -> assertThat(reason).contains("sluice-queue").contains("is not the key"),
                 reason -> assertThat(reason).contains("sluice-id"),
-                reason -> assertThat(reason).contains("sluice-submitted-at").contains("negative"));
+                reason -> assertThat(reason).contains("sluice-submitted-at").contains("negative"),
+                reason -> assertThat(reason).contains("headers of 17009 bytes").contains("SLUICE_MAX_HEADER_BYTES"));
         assertThat(refused.get(2).value()).isEqualTo(utf8("unknown queue"));
         assertThat(refused.get(2).key()).isEqualTo(utf8("ghost"));
         assertThat(emails.isEmpty()).isTrue();
