@@ -146,6 +146,7 @@ public final class ChaosRun {
         for (int w = 1; w <= 2; w++) {
             Map<String, String> workerEnv = new HashMap<>(env);
             workerEnv.put("SLUICE_WORKER_HANDLER", "http");
+            workerEnv.put("SLUICE_HTTP_ALLOWED_HOSTS", "127.0.0.1"); // the server that counts the calls
             workerEnv.put("SLUICE_WORKER_CONCURRENCY", "8");
             services.put("worker-" + w, new Service("worker-" + w, "dev.sluice.worker.WorkerMain", workerEnv));
         }

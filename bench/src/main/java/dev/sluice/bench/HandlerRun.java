@@ -120,7 +120,7 @@ public final class HandlerRun implements AutoCloseable {
     private ChildJvm startWorker(int n) throws IOException {
         return ChildJvm.start("worker-" + n, servicesClasspath, "dev.sluice.worker.WorkerMain",
                 env(Map.of("SLUICE_WORKER_HANDLER", handler, "SLUICE_WORKER_CONCURRENCY",
-                        String.valueOf(CONCURRENCY))),
+                        String.valueOf(CONCURRENCY), "SLUICE_HTTP_ALLOWED_HOSTS", "127.0.0.1")),
                 List.of("-Xmx256m"));
     }
 

@@ -47,7 +47,8 @@ class WorkerCrashReplayIT {
         String bootstrap = SharedServers.kafkaBootstrapServers();
         Map<String, String> env = Map.of(SluiceConfig.ENV_KAFKA, bootstrap, SluiceConfig.ENV_REDIS,
                 SharedServers.redisUri(), SluiceConfig.ENV_TOPIC_PREFIX, prefix, SluiceConfig.ENV_KEY_PREFIX, prefix,
-                "SLUICE_WORKER_HANDLER", "http", "SLUICE_WORKER_CONCURRENCY", "4");
+                "SLUICE_WORKER_HANDLER", "http", "SLUICE_WORKER_CONCURRENCY", "4",
+                "SLUICE_HTTP_ALLOWED_HOSTS", "127.0.0.1");
         SluiceConfig sluice = SluiceConfig.fromEnvironment(env);
         TopicProvisioner.ensureSharedTopics(bootstrap, sluice.topics(), 8);
 

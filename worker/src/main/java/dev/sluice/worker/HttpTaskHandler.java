@@ -27,6 +27,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * Performs the HTTP request a task describes, which is what most users of a rate-limited queue need:
@@ -48,6 +50,16 @@ import java.util.Set;
  * {@code java.net.http.HttpClient}, whose I/O goes through a selector thread (two calls 5 ms apart
  * arrived 1.7 ms apart at p1, against 4.7 ms). PATCH, which {@code HttpURLConnection} does not know,
  * goes through {@code java.net.http}.
+ *
+ * <p>Calls go to public addresses only unless {@code SLUICE_HTTP_ALLOWED_HOSTS} allows more
+ * ({@link OutboundPolicy}): a task cannot make the worker call the admin service on loopback, a cloud
+ * metadata service or a private network. Every address a name resolves to is checked before the call,
+ * and the connection goes to the address the JVM resolved then (it keeps the answer 30 s); for https
+ * the connected socket's own address is checked again before a byte is sent. Redirects are followed by
+ * hand, at most {@value #MAX_REDIRECTS}, each one checked the same way ({@code Authorization} and
+ * {@code Cookie} are dropped when the host changes; 303, and 301/302 after a POST, become a GET). At most
+ * {@code SLUICE_HTTP_MAX_RESPONSE_BYTES} (1 MiB) of a response are read; the rest is cut off with the
+ * connection. A refused call fails the task for good, with the reason.
  */
 public final class HttpTaskHandler implements TaskHandler {
 
@@ -61,21 +73,53 @@ public final class HttpTaskHandler implements TaskHandler {
     record Call(String method, URI uri, Map<String, String> headers, byte[] body) {
     }
 
-    private final HttpClient patchClient;
+    static final String ENV_MAX_RESPONSE_BYTES = "SLUICE_HTTP_MAX_RESPONSE_BYTES";
+    static final int MAX_REDIRECTS = 5;
+    private static final int DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
-    /** With timeouts that fit the worker's handler timeout of the environment ({@code SLUICE_WORKER_TIMEOUT_MS}). */
+    private final HttpClient patchClient;
+    private final OutboundPolicy policy;
+    private final int maxResponseBytes;
+    private final SSLSocketFactory checkedTls;
+
+    /**
+     * Configured by the environment: timeouts that fit the worker's handler timeout
+     * ({@code SLUICE_WORKER_TIMEOUT_MS}), {@code SLUICE_HTTP_ALLOWED_HOSTS}, {@code SLUICE_HTTP_MAX_RESPONSE_BYTES}.
+     */
     public HttpTaskHandler() {
-        this(Duration.ofMillis(dev.sluice.core.Env.integer(System.getenv(), WorkerConfig.ENV_TIMEOUT_MS,
-                (int) WorkerConfig.of(dev.sluice.core.SluiceConfig.defaults()).handlerTimeout().toMillis())));
+        this(System.getenv());
     }
 
-    /** With timeouts that fit inside {@code handlerTimeout}. */
+    private HttpTaskHandler(Map<String, String> env) {
+        this(Duration.ofMillis(dev.sluice.core.Env.integer(env, WorkerConfig.ENV_TIMEOUT_MS,
+                        (int) WorkerConfig.of(dev.sluice.core.SluiceConfig.defaults()).handlerTimeout().toMillis())),
+                OutboundPolicy.fromEnvironment(env),
+                dev.sluice.core.Env.integer(env, ENV_MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES));
+    }
+
+    /** With timeouts that fit inside {@code handlerTimeout}, the environment's outbound policy and response cap. */
     public HttpTaskHandler(Duration handlerTimeout) {
+        this(handlerTimeout, OutboundPolicy.fromEnvironment(System.getenv()),
+                dev.sluice.core.Env.integer(System.getenv(), ENV_MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES));
+    }
+
+    /** With timeouts that fit inside {@code handlerTimeout}, calling where {@code allowedHosts} allows. */
+    public HttpTaskHandler(Duration handlerTimeout, String allowedHosts, int maxResponseBytes) {
+        this(handlerTimeout, OutboundPolicy.parse(allowedHosts), maxResponseBytes);
+    }
+
+    HttpTaskHandler(Duration handlerTimeout, OutboundPolicy policy, int maxResponseBytes) {
+        if (maxResponseBytes < 0) {
+            throw new IllegalArgumentException(ENV_MAX_RESPONSE_BYTES + " must not be negative, got " + maxResponseBytes);
+        }
+        this.policy = policy;
+        this.maxResponseBytes = maxResponseBytes;
+        this.checkedTls = new CheckedTlsSocketFactory(HttpsURLConnection.getDefaultSSLSocketFactory(), policy);
         long budget = Math.max(handlerTimeout.toMillis(), 10);
         connectTimeoutMillis = (int) Math.max(1, Math.min(5_000, budget / 6));
         readTimeoutMillis = (int) Math.max(1, budget - connectTimeoutMillis - Math.min(1_000, budget / 10));
         patchClient = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(connectTimeoutMillis))
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
+                .followRedirects(HttpClient.Redirect.NEVER).build();
         // the JDK keeps 5 idle connections per server by default: with more slots calling one API, the
         // others would open a new connection per call, and a connection's setup delays its call
         if (System.getProperty("http.maxConnections") == null) {
@@ -96,38 +140,135 @@ public final class HttpTaskHandler implements TaskHandler {
         } catch (IllegalArgumentException | IOException e) {
             return TaskResult.fail("not an HTTP request: " + e.getMessage());
         }
-        int status;
-        Optional<String> retryAfter;
-        try {
-            if (call.method().equals("PATCH")) {
-                HttpResponse<String> response = patchClient.send(toRequest(call), HttpResponse.BodyHandlers.ofString());
-                status = response.statusCode();
-                retryAfter = response.headers().firstValue("Retry-After");
-            } else {
-                HttpURLConnection connection = send(call);
-                status = connection.getResponseCode();
-                retryAfter = Optional.ofNullable(connection.getHeaderField("Retry-After"));
-                drain(connection, status);
+        long deadline = System.nanoTime() + (connectTimeoutMillis + (long) readTimeoutMillis) * 1_000_000L;
+        Answer answer;
+        for (int redirects = 0; ; redirects++) {
+            try {
+                String refused = policy.refusal(call.uri().getHost());
+                if (refused != null) {
+                    return TaskResult.fail(call.method() + " " + call.uri() + " refused: " + refused);
+                }
+                answer = exchange(call, deadline);
+            } catch (RefusedAddressException e) {
+                return TaskResult.fail(call.method() + " " + call.uri() + " refused: " + e.getMessage());
+            } catch (IOException e) {
+                RefusedAddressException refused = refusedCause(e);
+                if (refused != null) {
+                    return TaskResult.fail(call.method() + " " + call.uri() + " refused: " + refused.getMessage());
+                }
+                return TaskResult.retry(call.method() + " " + call.uri() + " failed: " + e);
             }
-        } catch (IOException e) {
-            return TaskResult.retry(call.method() + " " + call.uri() + " failed: " + e);
+            if (!isRedirect(answer.status()) || answer.location() == null) {
+                break;
+            }
+            if (redirects == MAX_REDIRECTS) {
+                return TaskResult.fail(call.method() + " " + call.uri() + " redirected more than " + MAX_REDIRECTS + " times");
+            }
+            try {
+                call = redirected(call, answer.status(), answer.location());
+            } catch (IllegalArgumentException e) {
+                return TaskResult.fail(call.method() + " " + call.uri() + " answered " + answer.status()
+                        + " with a redirect Sluice does not follow: " + e.getMessage());
+            }
         }
-        String summary = call.method() + " " + call.uri() + " answered " + status;
+        String summary = call.method() + " " + call.uri() + " answered " + answer.status();
+        int status = answer.status();
         if (status >= 200 && status < 300) {
             return TaskResult.success();
         }
         if (status == 429 || status >= 500) {
-            Optional<Duration> after = retryAfter.flatMap(HttpTaskHandler::retryAfter);
+            Optional<Duration> after = answer.retryAfter().flatMap(HttpTaskHandler::retryAfter);
             return after.map(d -> TaskResult.retryAfter(summary, d)).orElseGet(() -> TaskResult.retry(summary));
         }
         return TaskResult.fail(summary);
     }
 
+    /** What a server answered: the status, and the headers the handler acts on. */
+    private record Answer(int status, Optional<String> retryAfter, String location) {
+    }
+
+    /** One request and its response, its body read up to the cap. */
+    private Answer exchange(Call call, long deadline) throws IOException, InterruptedException {
+        int left = (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000L);
+        if (call.method().equals("PATCH")) {
+            HttpResponse<InputStream> response = patchClient.send(toRequest(call, Math.min(readTimeoutMillis, left)),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream body = response.body()) {
+                body.readNBytes(maxResponseBytes);
+            }
+            return new Answer(response.statusCode(), response.headers().firstValue("Retry-After"),
+                    response.headers().firstValue("Location").orElse(null));
+        }
+        HttpURLConnection connection = send(call, Math.min(connectTimeoutMillis, left), Math.min(readTimeoutMillis, left));
+        int status = connection.getResponseCode();
+        Answer answer = new Answer(status, Optional.ofNullable(connection.getHeaderField("Retry-After")),
+                connection.getHeaderField("Location"));
+        drain(connection, status, maxResponseBytes);
+        return answer;
+    }
+
+    private static boolean isRedirect(int status) {
+        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    }
+
+    /**
+     * The call a redirect asks for: the same for 307 and 308, a GET without a body for 303 and for 301/302
+     * after anything but GET or HEAD; without credentials when it leaves the host.
+     *
+     * @throws IllegalArgumentException when the location is not an http(s) URL
+     */
+    static Call redirected(Call call, int status, String location) {
+        URI next;
+        try {
+            next = call.uri().resolve(location.strip());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("\"" + location + "\" is not a URL");
+        }
+        if (!"http".equals(next.getScheme()) && !"https".equals(next.getScheme()) || next.getHost() == null) {
+            throw new IllegalArgumentException("\"" + location + "\" is not an http(s) URL");
+        }
+        Map<String, String> headers = new LinkedHashMap<>(call.headers());
+        boolean sameHost = next.getHost().equalsIgnoreCase(call.uri().getHost()) && port(next) == port(call.uri())
+                && next.getScheme().equals(call.uri().getScheme());
+        if (!sameHost) {
+            headers.keySet().removeIf(name -> name.equalsIgnoreCase("Authorization") || name.equalsIgnoreCase("Cookie")
+                    || name.equalsIgnoreCase("Proxy-Authorization"));
+        }
+        String method = call.method();
+        byte[] body = call.body();
+        if (status == 303 || ((status == 301 || status == 302) && !method.equals("GET") && !method.equals("HEAD"))) {
+            method = method.equals("HEAD") ? "HEAD" : "GET";
+            body = null;
+            headers.keySet().removeIf(name -> name.equalsIgnoreCase("Content-Type") || name.equalsIgnoreCase("Content-Length"));
+        }
+        return new Call(method, next, headers, body);
+    }
+
+    private static int port(URI uri) {
+        return uri.getPort() != -1 ? uri.getPort() : "https".equals(uri.getScheme()) ? 443 : 80;
+    }
+
+    private static RefusedAddressException refusedCause(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RefusedAddressException refused) {
+                return refused;
+            }
+        }
+        return null;
+    }
+
     private HttpURLConnection send(Call call) throws IOException {
+        return send(call, connectTimeoutMillis, readTimeoutMillis);
+    }
+
+    private HttpURLConnection send(Call call, int connectTimeout, int readTimeout) throws IOException {
         HttpURLConnection connection = (HttpURLConnection) call.uri().toURL().openConnection();
-        connection.setConnectTimeout(connectTimeoutMillis);
-        connection.setReadTimeout(readTimeoutMillis);
-        connection.setInstanceFollowRedirects(true);
+        if (connection instanceof HttpsURLConnection tls) {
+            tls.setSSLSocketFactory(checkedTls);
+        }
+        connection.setConnectTimeout(connectTimeout);
+        connection.setReadTimeout(readTimeout);
+        connection.setInstanceFollowRedirects(false);
         connection.setUseCaches(false);
         connection.setRequestMethod(call.method());
         call.headers().forEach(connection::setRequestProperty);
@@ -141,12 +282,18 @@ public final class HttpTaskHandler implements TaskHandler {
         return connection;
     }
 
-    /** Reads the response to its end, so that the connection goes back to be kept alive. */
-    private static void drain(HttpURLConnection connection, int status) throws IOException {
+    /**
+     * Reads the response to its end, so that the connection goes back to be kept alive; past
+     * {@code cap} bytes it stops and closes the connection instead.
+     */
+    private static void drain(HttpURLConnection connection, int status, int cap) throws IOException {
         InputStream body = status >= 400 ? connection.getErrorStream() : connection.getInputStream();
         if (body != null) {
             try (body) {
-                body.readAllBytes();
+                body.readNBytes(cap);
+                if (body.read() != -1) {
+                    connection.disconnect();
+                }
             }
         }
     }
@@ -173,11 +320,12 @@ public final class HttpTaskHandler implements TaskHandler {
                 for (String payload : new String[] {get, post}) {
                     Call call = parse(payload.getBytes(StandardCharsets.UTF_8));
                     HttpURLConnection connection = send(call);
-                    drain(connection, connection.getResponseCode());
+                    drain(connection, connection.getResponseCode(), maxResponseBytes);
                 }
             }
             String patch = "{\"method\":\"PATCH\",\"url\":\"" + url + "\",\"body\":{\"a\":1}}";
-            patchClient.send(toRequest(parse(patch.getBytes(StandardCharsets.UTF_8))), HttpResponse.BodyHandlers.ofString());
+            patchClient.send(toRequest(parse(patch.getBytes(StandardCharsets.UTF_8)), readTimeoutMillis),
+                    HttpResponse.BodyHandlers.ofString());
         } finally {
             server.stop(0);
         }
@@ -225,8 +373,8 @@ public final class HttpTaskHandler implements TaskHandler {
         return new Call(method, uri, headers, bytes);
     }
 
-    private HttpRequest toRequest(Call call) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(call.uri()).timeout(Duration.ofMillis(readTimeoutMillis));
+    private static HttpRequest toRequest(Call call, int timeoutMillis) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(call.uri()).timeout(Duration.ofMillis(timeoutMillis));
         call.headers().forEach(builder::header);
         HttpRequest.BodyPublisher publisher = call.body() == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofByteArray(call.body());

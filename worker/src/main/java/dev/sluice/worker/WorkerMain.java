@@ -23,7 +23,9 @@ public final class WorkerMain {
                     Configured by environment variables: KAFKA_BOOTSTRAP_SERVERS, REDIS_URL,
                     SLUICE_TOPIC_PREFIX, SLUICE_WORKER_CONCURRENCY (4), SLUICE_WORKER_MAX_ATTEMPTS (3),
                     SLUICE_WORKER_TIMEOUT_MS (30000), SLUICE_WORKER_HANDLER (log),
-                    SLUICE_WORKER_QUEUE_HANDLERS (queue=handler,... for queues with a handler of their own).""");
+                    SLUICE_WORKER_QUEUE_HANDLERS (queue=handler,... for queues with a handler of their own),
+                    SLUICE_HTTP_ALLOWED_HOSTS (the http handler calls public addresses only, unless these
+                    names, addresses or CIDR blocks, or *, allow more), SLUICE_HTTP_MAX_RESPONSE_BYTES (1048576).""");
             return;
         }
         Worker worker;

@@ -23,7 +23,8 @@ class HttpTaskHandlerTest {
 
     private HttpServer server;
     private final List<String> received = new CopyOnWriteArrayList<>();
-    private final HttpTaskHandler handler = new HttpTaskHandler();
+    /** The server is on loopback, which the handler calls only when allowed to. */
+    private final HttpTaskHandler handler = new HttpTaskHandler(Duration.ofSeconds(30), "127.0.0.1", 1024 * 1024);
 
     @BeforeEach
     void startServer() throws IOException {
@@ -97,7 +98,7 @@ class HttpTaskHandlerTest {
             }
             exchange.close();
         });
-        HttpTaskHandler within = new HttpTaskHandler(Duration.ofMillis(1_200)); // as SLUICE_WORKER_TIMEOUT_MS=1200
+        HttpTaskHandler within = new HttpTaskHandler(Duration.ofMillis(1_200), "127.0.0.1", 1024 * 1024); // as SLUICE_WORKER_TIMEOUT_MS=1200
 
         long started = System.nanoTime();
         TaskResult result = within.handle(new Task("t", "q", 0, ("{\"url\":\"http://127.0.0.1:"
@@ -155,5 +156,94 @@ class HttpTaskHandlerTest {
         assertThat(HttpTaskHandler.retryAfter("120")).contains(Duration.ofSeconds(120));
         assertThat(HttpTaskHandler.retryAfter("Wed, 21 Oct 2015 07:28:00 GMT")).contains(Duration.ZERO);
         assertThat(HttpTaskHandler.retryAfter("soon")).isEmpty();
+    }
+
+    @Test
+    void byDefaultLoopbackMetadataAndPrivateAddressesAreRefusedForGoodAndNothingIsCalled() throws Exception {
+        HttpTaskHandler publicOnly = new HttpTaskHandler(Duration.ofSeconds(5), "", 1024 * 1024);
+        int port = server.getAddress().getPort();
+        for (String url : List.of("http://127.0.0.1:" + port + "/200", "http://localhost:" + port + "/200",
+                "http://[::1]:" + port + "/200", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/",
+                "http://192.168.1.1/", "http://172.16.0.1/", "http://100.100.100.200/", "http://0.0.0.0:" + port + "/200",
+                "http://[fd00:ec2::254]/", "http://[::ffff:127.0.0.1]:" + port + "/200", "https://127.0.0.1:" + port + "/200")) {
+            TaskResult result = publicOnly.handle(new Task("t", "q", 0, ("{\"url\":\"" + url + "\"}").getBytes(StandardCharsets.UTF_8),
+                    Map.of(), Instant.now()));
+            assertThat(result).as(url).isInstanceOfSatisfying(TaskResult.Failure.class, failure -> {
+                assertThat(failure.retryable()).isFalse();
+                assertThat(failure.reason()).contains("refused").contains("SLUICE_HTTP_ALLOWED_HOSTS");
+            });
+        }
+        assertThat(received).isEmpty();
+    }
+
+    @Test
+    void aRedirectIsFollowedOnlyWhereCallsAreAllowedAndLeavingTheHostDropsCredentials() throws Exception {
+        int port = server.getAddress().getPort();
+        List<String> authorizations = new CopyOnWriteArrayList<>();
+        server.createContext("/to/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.getResponseHeaders().add("Location", exchange.getRequestURI().getPath().substring("/to".length())
+                    .replace("/elsewhere", "http://localhost:" + port).replace("/forbidden", "http://127.0.0.2:" + port));
+            exchange.sendResponseHeaders(302, -1);
+            exchange.close();
+        });
+        server.createContext("/seen", exchange -> {
+            authorizations.add(exchange.getRequestMethod() + " " + exchange.getRequestHeaders().getFirst("Authorization"));
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        String base = "http://127.0.0.1:" + port;
+
+        TaskResult sameHost = call("{\"method\":\"POST\",\"url\":\"" + base + "/to/seen\",\"headers\":{\"Authorization\":\"Bearer k\"},\"body\":{}}");
+        TaskResult otherHost = call("{\"url\":\"" + base + "/to/elsewhere/seen\",\"headers\":{\"Authorization\":\"Bearer k\"}}");
+        TaskResult forbidden = call("{\"url\":\"" + base + "/to/forbidden/seen\"}");
+        TaskResult loop = call("{\"url\":\"" + base + "/to/to/to/to/to/to/to/seen\"}");
+
+        assertThat(sameHost).isEqualTo(TaskResult.success());
+        assertThat(otherHost).isEqualTo(TaskResult.success());
+        assertThat(authorizations).containsExactly("GET Bearer k", "GET null"); // 302 after a POST is a GET
+        assertThat(forbidden).isInstanceOfSatisfying(TaskResult.Failure.class, failure -> {
+            assertThat(failure.retryable()).isFalse();
+            assertThat(failure.reason()).contains("127.0.0.2").contains("refused");
+        });
+        assertThat(loop).isInstanceOfSatisfying(TaskResult.Failure.class,
+                failure -> assertThat(failure.reason()).contains("more than 5"));
+        assertThat(authorizations).hasSize(2);
+    }
+
+    @Test
+    void anEndlessResponseIsReadOnlyUpToTheCap() throws Exception {
+        server.createContext("/endless", exchange -> {
+            exchange.sendResponseHeaders(200, 0); // chunked, no end
+            byte[] chunk = new byte[65_536];
+            try (var out = exchange.getResponseBody()) {
+                while (true) {
+                    out.write(chunk);
+                }
+            } catch (IOException cutOff) {
+                exchange.close();
+            }
+        });
+        HttpTaskHandler capped = new HttpTaskHandler(Duration.ofSeconds(3), "127.0.0.1", 256 * 1024);
+
+        long started = System.nanoTime();
+        TaskResult result = capped.handle(new Task("t", "q", 0, ("{\"url\":\"http://127.0.0.1:" + server.getAddress().getPort()
+                + "/endless\"}").getBytes(StandardCharsets.UTF_8), Map.of(), Instant.now()));
+
+        assertThat(result).isEqualTo(TaskResult.success());
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void tlsGoesOnlyOverAConnectionToAnAllowedAddressWhateverTheNameResolvedTo() throws Exception {
+        OutboundPolicy publicOnly = OutboundPolicy.publicOnly();
+        CheckedTlsSocketFactory factory = new CheckedTlsSocketFactory(
+                javax.net.ssl.HttpsURLConnection.getDefaultSSLSocketFactory(), publicOnly);
+        java.net.Socket connected = new java.net.Socket(InetAddress.getLoopbackAddress(), server.getAddress().getPort());
+
+        // a public name whose lookup was made to answer 127.0.0.1 (DNS rebinding): the socket says where it went
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> factory.createSocket(connected, "api.example.com", 443, true))
+                .isInstanceOf(RefusedAddressException.class).hasMessageContaining("127.0.0.1").hasMessageContaining("loopback");
+        assertThat(connected.isClosed()).isTrue();
     }
 }
