@@ -5,6 +5,7 @@ import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.TokenBucket;
 import io.micronaut.context.annotation.Bean;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
@@ -25,8 +26,8 @@ final class SluiceBeans {
 
     @Singleton
     SluiceConfig sluiceConfig(@Value("${sluice.kafka:}") String kafka, @Value("${sluice.redis:}") String redis,
-                              @Value("${sluice.prefix:}") String prefix) {
-        Map<String, String> env = new HashMap<>(System.getenv());
+                              @Value("${sluice.prefix:}") String prefix, @Nullable ServiceEnvironment given) {
+        Map<String, String> env = new HashMap<>(given == null ? System.getenv() : given.variables());
         if (!kafka.isBlank()) {
             env.put(SluiceConfig.ENV_KAFKA, kafka);
         }
@@ -64,10 +65,10 @@ final class SluiceBeans {
     @Singleton
     @Bean(preDestroy = "close")
     Admin kafkaAdmin(SluiceConfig config) {
-        return Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
+        Map<String, Object> props = config.kafkaProperties();
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000);
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        return Admin.create(props);
     }
 
     @Singleton

@@ -118,11 +118,11 @@ final class Stack implements AutoCloseable {
         SluiceConfig config = SluiceConfig.fromEnvironment(env);
         GateConfig gateConfig = GateConfig.fromEnvironment(env);
         WorkerConfig workerConfig = WorkerConfig.fromEnvironment(env);
-        TopicProvisioner.ensureSharedTopics(kafka, config.topics(), gateConfig.readyPartitions());
+        TopicProvisioner.ensureSharedTopics(config, gateConfig.readyPartitions());
 
         String adminHost = env.getOrDefault(ENV_ADMIN_HOST, "127.0.0.1");
         EmbeddedServer server = startAdmin(Map.of("sluice.kafka", kafka, "sluice.redis", redis,
-                "micronaut.server.port", options.adminPort(), "micronaut.server.host", adminHost));
+                "micronaut.server.port", options.adminPort(), "micronaut.server.host", adminHost), env);
         running.push(Map.entry("admin service", server));
         admin = "http://" + reachableName(adminHost) + ":" + server.getPort();
         lock.record(admin);
@@ -136,10 +136,16 @@ final class Stack implements AutoCloseable {
     }
 
     /** The admin service; a refusal to start (listening beyond loopback without a token, say) in its own words. */
-    private static EmbeddedServer startAdmin(Map<String, Object> properties) {
+    private static EmbeddedServer startAdmin(Map<String, Object> properties, Map<String, String> env) {
+        ApplicationContext context = null;
         try {
-            return ApplicationContext.run(EmbeddedServer.class, properties);
+            context = ApplicationContext.builder().properties(properties)
+                    .singletons(new dev.sluice.admin.ServiceEnvironment(env)).start();
+            return context.getBean(EmbeddedServer.class).start();
         } catch (RuntimeException e) {
+            if (context != null && context.isRunning()) {
+                context.stop();
+            }
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {
                 if (cause instanceof io.micronaut.context.exceptions.ConfigurationException refused) {
                     throw new IllegalStateException(refused.getMessage(), e);

@@ -12,9 +12,11 @@ import java.util.Objects;
  * @param kafkaBootstrapServers {@code host:port[,host:port...]}
  * @param redisUri {@code redis://[user:password@]host:port[/db]} or {@code rediss://...}
  * @param bucketHorizon how far ahead one acquisition may reserve token slots (0 to 1 s)
+ * @param kafkaClient Kafka client settings of one's own, TLS and SASL above all ({@link KafkaClientSettings}),
+ *     given to every Kafka client
  */
 public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics topics, RedisKeys keys,
-                           Duration bucketHorizon) {
+                           Duration bucketHorizon, Map<String, String> kafkaClient) {
 
     public static final String ENV_KAFKA = "KAFKA_BOOTSTRAP_SERVERS";
     public static final String ENV_REDIS = "REDIS_URL";
@@ -31,6 +33,7 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(bucketHorizon, "bucketHorizon");
+        kafkaClient = Map.copyOf(kafkaClient);
         kafkaBootstrapServers = validateBootstrap(kafkaBootstrapServers);
         validateRedisUri(redisUri);
         if (bucketHorizon.isNegative() || bucketHorizon.compareTo(MAX_BUCKET_HORIZON) > 0) {
@@ -51,27 +54,43 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
      * @throws IllegalArgumentException naming the variable whose value is wrong
      */
     public static SluiceConfig fromEnvironment(Map<String, String> env) {
-        String kafka = Env.text(env, ENV_KAFKA, DEFAULT_KAFKA);
+        Map<String, String> client = new java.util.HashMap<>(KafkaClientSettings.fromEnvironment(env));
+        String fromFile = client.remove("bootstrap.servers");
+        String kafka = Env.text(env, ENV_KAFKA, fromFile == null || fromFile.isBlank() ? DEFAULT_KAFKA : fromFile);
         String redis = Env.text(env, ENV_REDIS, DEFAULT_REDIS);
         String topicPrefix = Env.text(env, ENV_TOPIC_PREFIX, Topics.DEFAULT_PREFIX);
         String keyPrefix = Env.text(env, ENV_KEY_PREFIX, RedisKeys.DEFAULT_PREFIX);
         String horizon = Env.text(env, ENV_BUCKET_HORIZON_MS, String.valueOf(DEFAULT_BUCKET_HORIZON.toMillis()));
         try {
             return new SluiceConfig(kafka, parseUri(redis), new Topics(topicPrefix), new RedisKeys(keyPrefix),
-                    Duration.ofMillis(parseMillis(horizon)));
+                    Duration.ofMillis(parseMillis(horizon)), client);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(culprit(e.getMessage()) + ": " + e.getMessage(), e);
         }
     }
 
-    /** The configuration without the Redis password. */
+    /**
+     * What every Kafka client of a service starts from: the bootstrap servers and the client settings of
+     * one's own; the client adds its own settings over them.
+     */
+    public Map<String, Object> kafkaProperties() {
+        Map<String, Object> properties = new java.util.HashMap<>(kafkaClient);
+        properties.put("bootstrap.servers", kafkaBootstrapServers);
+        return properties;
+    }
+
+    /** The configuration without the Redis password or the values of the Kafka client settings. */
     @Override
     public String toString() {
         return "SluiceConfig[kafkaBootstrapServers=" + kafkaBootstrapServers + ", redisUri=" + Secrets.redact(redisUri)
-                + ", topics=" + topics + ", keys=" + keys + ", bucketHorizon=" + bucketHorizon + "]";
+                + ", topics=" + topics + ", keys=" + keys + ", bucketHorizon=" + bucketHorizon
+                + ", kafkaClient=" + KafkaClientSettings.describe(kafkaClient) + "]";
     }
 
     private static String culprit(String message) {
+        if (message.startsWith(KafkaClientSettings.ENV_FILE) || message.startsWith("KAFKA_")) {
+            return "Kafka client settings";
+        }
         if (message.contains("bootstrap")) {
             return ENV_KAFKA;
         }

@@ -35,10 +35,12 @@ public final class LocalKafka implements AutoCloseable {
 
     private final KafkaRaftServer server;
     private final String bootstrapServers;
+    private final Map<String, Object> clientSettings;
 
-    private LocalKafka(KafkaRaftServer server, String bootstrapServers) {
+    private LocalKafka(KafkaRaftServer server, String bootstrapServers, Map<String, Object> clientSettings) {
         this.server = server;
         this.bootstrapServers = bootstrapServers;
+        this.clientSettings = clientSettings;
     }
 
     /**
@@ -48,9 +50,41 @@ public final class LocalKafka implements AutoCloseable {
      * @throws IllegalStateException when it does not start within 60 s
      */
     public static LocalKafka start(int port, Path dataDirectory) {
+        return start(port, dataDirectory, Properties::new, Map.of());
+    }
+
+    /**
+     * The same broker whose one client listener needs SASL/PLAIN ({@code SASL_PLAINTEXT}): {@code user}
+     * with {@code password} may connect, nobody else. What a managed Kafka asks of its clients, without TLS.
+     */
+    public static LocalKafka startWithSasl(int port, Path dataDirectory, String user, String password) {
+        String jaas = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"%s\" password=\"%s\"";
+        String brokerJaas = String.format(jaas, "broker", "broker-secret") + " user_broker=\"broker-secret\" user_"
+                + user + "=\"" + password + "\";";
+        return start(port, dataDirectory, () -> {
+            Properties sasl = new Properties();
+            sasl.put("listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+            sasl.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+            sasl.put("sasl.enabled.mechanisms", "PLAIN");
+            sasl.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+            sasl.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", brokerJaas);
+            return sasl;
+        }, Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", String.format(jaas, user, password) + ";"));
+    }
+
+    private static LocalKafka start(int port, Path dataDirectory, java.util.function.Supplier<Properties> overrides,
+                                    Map<String, Object> clientSettings) {
         long started = System.nanoTime();
         EmbeddedKafka.keepTheJvmAlive();
         Properties props = properties(port, RedisServerProcess.freePort(), dataDirectory.toAbsolutePath());
+        Properties extra = overrides.get();
+        if (!extra.isEmpty()) { // the one client listener needs SASL
+            props.put("listeners", props.getProperty("listeners").replace("PLAINTEXT://localhost:" + port + ",",
+                    "SASL_PLAINTEXT://localhost:" + port + ","));
+            props.put("advertised.listeners", "SASL_PLAINTEXT://localhost:" + port);
+            props.putAll(extra);
+        }
         Path config = dataDirectory.resolve("server.properties");
         try {
             Files.createDirectories(dataDirectory);
@@ -66,7 +100,7 @@ public final class LocalKafka implements AutoCloseable {
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props), Time.SYSTEM);
         server.startup();
         String bootstrap = "localhost:" + port;
-        LocalKafka kafka = new LocalKafka(server, bootstrap);
+        LocalKafka kafka = new LocalKafka(server, bootstrap, clientSettings);
         try {
             kafka.awaitReady();
         } catch (RuntimeException e) {
@@ -108,7 +142,9 @@ public final class LocalKafka implements AutoCloseable {
 
     private void awaitReady() {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        Map<String, Object> settings = new java.util.HashMap<>(clientSettings);
+        settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        try (Admin admin = Admin.create(settings)) {
             while (true) {
                 try {
                     if (!admin.describeCluster(new DescribeClusterOptions().timeoutMs(2_000)).nodes()
@@ -128,6 +164,11 @@ public final class LocalKafka implements AutoCloseable {
     /** The {@code bootstrap.servers} value for clients of this broker. */
     public String bootstrapServers() {
         return bootstrapServers;
+    }
+
+    /** What a client needs besides the bootstrap servers (SASL), as Kafka client properties; empty for none. */
+    public Map<String, Object> clientSettings() {
+        return clientSettings;
     }
 
     /** Stops the broker and waits until it stopped; the data stays. */

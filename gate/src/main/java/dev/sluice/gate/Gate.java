@@ -46,8 +46,7 @@ public final class Gate implements AutoCloseable {
 
     private Gate(GateConfig config) {
         this.config = config;
-        TopicProvisioner.ensureSharedTopics(config.sluice().kafkaBootstrapServers(), config.sluice().topics(),
-                config.readyPartitions());
+        TopicProvisioner.ensureSharedTopics(config.sluice(), config.readyPartitions());
         this.redis = RedisClient.create(config.sluice().redisUri());
         this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
@@ -121,8 +120,7 @@ public final class Gate implements AutoCloseable {
     }
 
     static Map<String, Object> consumerConfig(GateConfig config) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers());
+        Map<String, Object> props = config.sluice().kafkaProperties();
         props.put(ConsumerConfig.GROUP_ID_CONFIG, group(config));
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-gate-" + config.instanceId());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -142,8 +140,7 @@ public final class Gate implements AutoCloseable {
     }
 
     static Map<String, Object> producerConfig(GateConfig config) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers());
+        Map<String, Object> props = config.sluice().kafkaProperties();
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-gate-" + config.instanceId());
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "sluice-gate-" + config.instanceId());
         props.put(ProducerConfig.ACKS_CONFIG, "all");

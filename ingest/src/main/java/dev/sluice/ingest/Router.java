@@ -37,7 +37,7 @@ public final class Router implements AutoCloseable {
     }
 
     public static Router start(SluiceConfig config, dev.sluice.core.RecordLimits limits) {
-        TopicProvisioner.ensureSharedTopics(config.kafkaBootstrapServers(), config.topics(), 8);
+        TopicProvisioner.ensureSharedTopics(config, 8);
         RegistryQueueDirectory directory = new RegistryQueueDirectory(config.redisUri(), config.keys());
         KafkaStreams streams = new KafkaStreams(
                 RouterTopology.build(config.topics(), directory, limits), properties(config));
@@ -60,8 +60,8 @@ public final class Router implements AutoCloseable {
 
     static Properties properties(SluiceConfig config) {
         Properties props = new Properties();
+        props.putAll(config.kafkaProperties()); // bootstrap servers, and TLS or SASL when set
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId(config));
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         // the behaviour Kafka 5 makes the default; without it every start logs a warning
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);

@@ -33,7 +33,7 @@ public final class Stats implements AutoCloseable {
     }
 
     public static Stats start(SluiceConfig config) {
-        TopicProvisioner.ensureSharedTopics(config.kafkaBootstrapServers(), config.topics(), 8);
+        TopicProvisioner.ensureSharedTopics(config, 8);
         RedisClient redis = RedisClient.create(config.redisUri());
         KafkaStreams streams = new KafkaStreams(
                 StatsTopology.build(config.topics(), new RedisStatsSink(redis, config.keys())), properties(config));
@@ -52,8 +52,8 @@ public final class Stats implements AutoCloseable {
 
     static Properties properties(SluiceConfig config) {
         Properties props = new Properties();
+        props.putAll(config.kafkaProperties()); // bootstrap servers, and TLS or SASL when set
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.topics().statsGroup());
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         // the behaviour Kafka 5 makes the default; without it every start logs a warning
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);

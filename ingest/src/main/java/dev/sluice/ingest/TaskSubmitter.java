@@ -38,14 +38,18 @@ public final class TaskSubmitter implements AutoCloseable {
     private final Topics topics;
 
     public TaskSubmitter(SluiceConfig config) {
-        this(new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 5,
-                // a missing tasks topic or an unreachable broker fails a submit in 10 s, not 60
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000),
-                new ByteArraySerializer(), new ByteArraySerializer()), config.topics());
+        this(new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(), new ByteArraySerializer()),
+                config.topics());
+    }
+
+    private static Map<String, Object> producerConfig(SluiceConfig config) {
+        Map<String, Object> props = config.kafkaProperties();
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // a missing tasks topic or an unreachable broker fails a submit in 10 s, not 60
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        return props;
     }
 
     TaskSubmitter(Producer<byte[], byte[]> producer, Topics topics) {

@@ -57,7 +57,13 @@ public final class Worker implements AutoCloseable {
 
     private Worker(WorkerConfig config, List<TaskHandler> extraHandlers) {
         this.handlers = new HashMap<>();
-        ServiceLoader.load(TaskHandler.class).forEach(h -> handlers.put(h.name(), h));
+        try {
+            ServiceLoader.load(TaskHandler.class).forEach(h -> handlers.put(h.name(), h));
+        } catch (java.util.ServiceConfigurationError e) {
+            // a handler refusing its configuration (a wrong SLUICE_HTTP_ALLOWED_HOSTS, say): its own words
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalArgumentException(cause.getMessage(), e);
+        }
         extraHandlers.forEach(h -> handlers.put(h.name(), h));
         for (String name : configuredHandlerNames(config)) {
             if (!handlers.containsKey(name)) {
@@ -65,7 +71,7 @@ public final class Worker implements AutoCloseable {
                         + handlers.keySet());
             }
         }
-        TopicProvisioner.ensureSharedTopics(config.sluice().kafkaBootstrapServers(), config.sluice().topics(), 8);
+        TopicProvisioner.ensureSharedTopics(config.sluice(), 8);
         this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         this.producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(),
@@ -249,8 +255,7 @@ public final class Worker implements AutoCloseable {
     }
 
     static Map<String, Object> consumerConfig(WorkerConfig config) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers());
+        Map<String, Object> props = config.sluice().kafkaProperties();
         props.put(ConsumerConfig.GROUP_ID_CONFIG, group(config));
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -265,8 +270,7 @@ public final class Worker implements AutoCloseable {
     }
 
     static Map<String, Object> producerConfig(WorkerConfig config) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.sluice().kafkaBootstrapServers());
+        Map<String, Object> props = config.sluice().kafkaProperties();
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);

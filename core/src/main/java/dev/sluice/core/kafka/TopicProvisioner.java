@@ -46,10 +46,20 @@ public final class TopicProvisioner {
      * @throws IllegalStateException when Kafka does not answer
      */
     public static void ensureSharedTopics(String bootstrapServers, Topics topics, int readyPartitions) {
-        Admin admin = Admin.create(Map.of(
-                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000,
-                org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
+        ensureSharedTopics(Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers), topics, readyPartitions);
+    }
+
+    /** The same, with a service's Kafka settings (TLS, SASL). */
+    public static void ensureSharedTopics(dev.sluice.core.SluiceConfig config, int readyPartitions) {
+        ensureSharedTopics(config.kafkaProperties(), config.topics(), readyPartitions);
+    }
+
+    private static void ensureSharedTopics(Map<String, Object> kafka, Topics topics, int readyPartitions) {
+        Map<String, Object> properties = new java.util.HashMap<>(kafka);
+        properties.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000);
+        properties.put(org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        Admin admin = Admin.create(properties);
         try {
             new TopicProvisioner(admin, topics, (short) 1).ensureSharedTopics(readyPartitions);
         } finally {

@@ -1,0 +1,107 @@
+package dev.sluice.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import ch.qos.logback.core.AppenderBase;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.embedded.LocalKafka;
+import dev.sluice.embedded.RedisServerProcess;
+import dev.sluice.embedded.SharedServers;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The stack on a Kafka that needs SASL, configured as a managed Kafka's users do: the
+ * {@code client.properties} file the service hands out, named by {@code SLUICE_KAFKA_PROPERTIES}. Every
+ * service (router, gate, worker, statistics, admin) reaches the broker; a client without the credentials
+ * cannot; the password appears in no log line.
+ */
+class ManagedKafkaIT {
+
+    private static final String PASSWORD = "kafka-pw-" + UUID.randomUUID();
+
+    @Test
+    void theStackRunsOnASaslBrokerFromAClientPropertiesFile() throws Exception {
+        ConcurrentLinkedQueue<String> logged = new ConcurrentLinkedQueue<>();
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        AppenderBase<ILoggingEvent> capture = new AppenderBase<>() {
+            @Override
+            protected void append(ILoggingEvent event) {
+                if (!event.getLoggerName().startsWith("kafka.")) { // the broker's own, which holds the user list
+                    logged.add(event.getFormattedMessage() + (event.getThrowableProxy() == null ? ""
+                            : ThrowableProxyUtil.asString(event.getThrowableProxy())));
+                }
+            }
+        };
+        capture.start();
+        root.addAppender(capture);
+        Path data = Files.createTempDirectory("sluice-sasl");
+        try (LocalKafka broker = LocalKafka.startWithSasl(RedisServerProcess.freePort(), data.resolve("kafka"), "app", PASSWORD)) {
+            assertThatThrownBy(() -> describe(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers())))
+                    .as("a client without credentials").isNotNull();
+            Map<String, Object> wrong = new HashMap<>(broker.clientSettings());
+            wrong.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required"
+                    + " username=\"app\" password=\"wrong\";");
+            wrong.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+            assertThatThrownBy(() -> describe(wrong)).hasStackTraceContaining("Authentication failed");
+
+            Path clientProperties = data.resolve("client.properties");
+            StringBuilder file = new StringBuilder("bootstrap.servers=" + broker.bootstrapServers() + "\n");
+            broker.clientSettings().forEach((name, value) -> file.append(name).append('=').append(value).append('\n'));
+            Files.writeString(clientProperties, file);
+
+            try (Stack stack = Stack.start(new Stack.Options(broker.bootstrapServers(), SharedServers.redisUri(),
+                    RedisServerProcess.freePort(), 0, 0, data.resolve("up"),
+                    Map.of("SLUICE_KAFKA_PROPERTIES", clientProperties.toString())))) {
+                String queue = "sasl-" + UUID.randomUUID().toString().substring(0, 8);
+                Cli.json(stack.admin(), "queues", "create", "20/1s", "--name", queue);
+                Cli.json(stack.admin(), "queues", "test", queue, "5");
+
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                JsonNode shown = Cli.json(stack.admin(), "queues", "show", queue);
+                while ((shown.path("stats").path("completed").asInt() < 5 || shown.path("stats").path("released").asInt() < 5)
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(250);
+                    shown = Cli.json(stack.admin(), "queues", "show", queue);
+                }
+                assertThat(shown.path("stats").path("completed").asInt()).as(shown.toString()).isEqualTo(5);
+                assertThat(shown.path("stats").path("released").asInt()).as("the statistics read sluice.ready").isEqualTo(5);
+                assertThat(shown.path("stats").path("waiting").asInt()).as("the admin reads the backlog").isZero();
+                HttpResponse<String> health = HttpClient.newHttpClient().send(
+                        HttpRequest.newBuilder(URI.create(stack.admin() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+                assertThat(health.body()).doesNotContain(PASSWORD);
+            }
+        } finally {
+            root.detachAppender(capture);
+        }
+        assertThat(logged).isNotEmpty().noneMatch(line -> line.contains(PASSWORD));
+    }
+
+    private static void describe(Map<String, Object> settings) throws Exception {
+        Map<String, Object> props = new HashMap<>(settings);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 4_000);
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
+        try (Admin admin = Admin.create(props)) {
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(3_000)).nodes().get(5, TimeUnit.SECONDS);
+        }
+    }
+}
