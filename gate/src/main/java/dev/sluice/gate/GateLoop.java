@@ -3,7 +3,6 @@ package dev.sluice.gate;
 import dev.sluice.core.Queue;
 import dev.sluice.core.QueueName;
 import dev.sluice.core.Topics;
-import dev.sluice.core.redis.Acquisition;
 import dev.sluice.core.redis.QueueChangeWatcher;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.TokenBucket;
@@ -48,7 +47,6 @@ final class GateLoop implements Runnable {
     private final Topics topics;
     private final Consumer<byte[], byte[]> consumer;
     private final Producer<byte[], byte[]> producer;
-    private final TokenBucket bucket;
     private final QueueRegistry registry;
     /** The configured horizon: the least the gate reserves ahead, beyond the start lead. */
     private final long horizonNanos;
@@ -60,8 +58,7 @@ final class GateLoop implements Runnable {
      * and a fast queue never loses tokens to a busy step.
      */
     private double busyNanos;
-    private final ClockSync clock = new ClockSync();
-    private final LocalBuckets localBuckets = new LocalBuckets();
+    private final TokenSource tokens;
     private final Forwarder forwarder;
     /** Commits each transaction while the loop goes on; one at a time. */
     private final java.util.concurrent.ExecutorService committer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -81,11 +78,8 @@ final class GateLoop implements Runnable {
     /** Queue names that changed, {@link QueueChangeWatcher#RESYNC}, or {@link #WAKE}; any thread adds. */
     private final java.util.concurrent.LinkedBlockingQueue<String> changes = new java.util.concurrent.LinkedBlockingQueue<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
-    private final Backoff redisBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2));
     private Set<String> subscribed = Set.of();
     private Map<QueueName, Queue> known = Map.of();
-    private boolean redisDown;
-    private long redisRetryAtNanos;
     private long nextResyncNanos;
     private volatile boolean halted;
     private final GateMetrics metrics;
@@ -96,11 +90,12 @@ final class GateLoop implements Runnable {
         this.topics = config.sluice().topics();
         this.consumer = consumer;
         this.producer = producer;
-        this.bucket = bucket;
         this.registry = registry;
         this.metrics = metrics;
         this.horizonNanos = config.sluice().bucketHorizon().toNanos();
         this.leadNanos = config.startLead().toNanos();
+        this.tokens = new TokenSource(bucket::acquireAll, config.failOpen(), config.startLead(), horizonNanos,
+                config.maxBatch(), metrics, () -> changes.add(QueueChangeWatcher.RESYNC));
         this.forwarder = new Forwarder(producer, topics, queue -> {
             Queue known = this.known.get(queue);
             return known == null ? null : known.spec().maxAttempts();
@@ -171,7 +166,10 @@ final class GateLoop implements Runnable {
         long busyFrom = System.nanoTime();
         long callsBefore = metrics.bucketCalls();
         long releasedBefore = metrics.released();
-        acquireTokens(busyFrom);
+        tokens.acquire(lanes.values(), busyFrom, effectiveHorizonNanos(), queue -> {
+            Queue known = this.known.get(queue);
+            return known == null ? null : known.spec();
+        });
         long acquired = System.nanoTime();
         if (committing != null && committing.isDone()) {
             settleCommit(); // at once, not at the next forward: its releases' events wait for this
@@ -237,7 +235,7 @@ final class GateLoop implements Runnable {
             }
             known = all;
         } catch (JedisException e) {
-            noteRedisDown(e);
+            tokens.registryFailed(e);
             return;
         }
         long now = System.nanoTime();
@@ -262,7 +260,7 @@ final class GateLoop implements Runnable {
                 }
             }
         } catch (JedisException e) {
-            noteRedisDown(e);
+            tokens.registryFailed(e);
             return;
         }
         known = updated;
@@ -312,81 +310,8 @@ final class GateLoop implements Runnable {
         return Math.max(0, until - now);
     }
 
-    /**
-     * Asks the buckets of every lane whose time has come, all in one Redis round trip. While Redis is
-     * down it is tried once per backoff; in between, only the fail-open stand-in answers (if enabled).
-     */
-    private void acquireTokens(long now) {
-        List<Lane> asking = new ArrayList<>();
-        List<TokenBucket.Request> requests = new ArrayList<>();
-        for (Lane lane : lanes.values()) {
-            if (lane.wantsTokens(now)) {
-                asking.add(lane);
-                requests.add(new TokenBucket.Request(lane.queue(), Math.min(lane.waitingForTokens(), config.maxBatch())));
-            }
-        }
-        if (asking.isEmpty()) {
-            return;
-        }
-        if (redisDown && now < redisRetryAtNanos) {
-            acquireLocallyOrWait(asking, requests);
-            return;
-        }
-        long horizon = effectiveHorizonNanos();
-        long before = System.nanoTime();
-        List<Acquisition> acquisitions;
-        try {
-            acquisitions = bucket.acquireAll(requests, Duration.ofNanos(horizon), config.startLead());
-        } catch (JedisException e) {
-            noteRedisDown(e);
-            redisRetryAtNanos = System.nanoTime() + redisBackoff.nextDelayNanos();
-            acquireLocallyOrWait(asking, requests);
-            return;
-        }
-        long after = System.nanoTime();
-        noteRedisUp();
-        for (int i = 0; i < asking.size(); i++) {
-            Lane lane = asking.get(i);
-            Acquisition acquisition = acquisitions.get(i);
-            if (i == 0) {
-                // the first call of the pipeline ran about one call's share of the round trip in
-                clock.observe(acquisition.nowMicros(), before, before + (after - before) / asking.size());
-            }
-            metrics.acquired(acquisition.granted());
-            Lane.Status previous = lane.status();
-            lane.onAcquired(acquisition, clock, after, leadNanos, horizon);
-            if (lane.status() != previous) {
-                LOG.info("Queue {} is {}: {}", lane.queue(), lane.status().name().toLowerCase(),
-                        lane.status() == Lane.Status.ACTIVE ? "releasing" : "releasing nothing");
-            }
-        }
-    }
-
-    private void acquireLocallyOrWait(List<Lane> asking, List<TokenBucket.Request> requests) {
-        for (int i = 0; i < asking.size(); i++) {
-            Lane lane = asking.get(i);
-            if (config.failOpen() && known.containsKey(lane.queue())) {
-                acquireLocally(lane, requests.get(i).max());
-            } else {
-                lane.retryAt(redisRetryAtNanos);
-            }
-        }
-    }
-
     private long effectiveHorizonNanos() {
         return Math.min(TokenBucket.MAX_HORIZON.toNanos(), Math.max(horizonNanos, (long) (4 * busyNanos)));
-    }
-
-    /** Fail open: grant from this process's own bucket at the queue's last known rate. */
-    private void acquireLocally(Lane lane, int want) {
-        long now = System.nanoTime();
-        if (!clock.known()) {
-            clock.observe(System.currentTimeMillis() * 1_000, now, now);
-        }
-        Acquisition acquisition = localBuckets.acquire(lane.queue(), known.get(lane.queue()).spec(), want,
-                clock.redisMicros(now), leadNanos / 1_000, horizonNanos / 1_000);
-        metrics.acquired(acquisition.granted());
-        lane.onAcquired(acquisition, clock, now, leadNanos, horizonNanos);
     }
 
     /**
@@ -529,23 +454,9 @@ final class GateLoop implements Runnable {
         }
         nextMarkerCommitNanos = now + MARKER_COMMIT_INTERVAL_NANOS;
         settleCommit(); // its own transaction comes after the one being committed, and sees its offsets
+        Map<Lane, Long> positions = MarkerCommits.due(lanes.values(), consumer);
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        Map<Lane, Long> positions = new HashMap<>();
-        for (Lane lane : lanes.values()) {
-            if (lane.held() > 0) {
-                continue;
-            }
-            long position;
-            try {
-                position = consumer.position(lane.partition(), Duration.ZERO);
-            } catch (org.apache.kafka.common.errors.TimeoutException | IllegalStateException notKnownYet) {
-                continue;
-            }
-            if (position > Math.max(0, lane.committed())) {
-                offsets.put(lane.partition(), new OffsetAndMetadata(position));
-                positions.put(lane, position);
-            }
-        }
+        positions.forEach((lane, position) -> offsets.put(lane.partition(), new OffsetAndMetadata(position)));
         if (!offsets.isEmpty() && forwarder.commitOffsets(offsets, consumer.groupMetadata())) {
             positions.forEach(Lane::committedUpTo);
         }
@@ -569,28 +480,6 @@ final class GateLoop implements Runnable {
         if (!resume.isEmpty()) {
             consumer.resume(resume);
         }
-    }
-
-    private void noteRedisDown(JedisException e) {
-        if (!redisDown) {
-            redisDown = true;
-            if (config.failOpen()) {
-                LOG.warn("Redis unreachable; releasing at each queue's last known rate from this gate's own"
-                        + " buckets until it is back (fail open): {}", e.getMessage());
-            } else {
-                LOG.warn("Redis unreachable; releasing nothing until it is back (fail closed): {}", e.getMessage());
-            }
-        }
-    }
-
-    private void noteRedisUp() {
-        if (redisDown) {
-            redisDown = false;
-            LOG.info("Redis reachable again; releasing");
-            localBuckets.clear();
-            changes.add(QueueChangeWatcher.RESYNC);
-        }
-        redisBackoff.reset();
     }
 
     private int held() {
