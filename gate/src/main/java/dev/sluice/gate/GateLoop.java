@@ -47,7 +47,7 @@ final class GateLoop implements Runnable {
     private final Topics topics;
     private final Consumer<byte[], byte[]> consumer;
     private final Producer<byte[], byte[]> producer;
-    private final QueueRegistry registry;
+    private final Registry registry;
     /** The configured horizon: the least the gate reserves ahead, beyond the start lead. */
     private final long horizonNanos;
     /** How far after now the first possible start slot of a task is put: the time it has to reach a worker. */
@@ -84,8 +84,31 @@ final class GateLoop implements Runnable {
     private volatile boolean halted;
     private final GateMetrics metrics;
 
+    /** The queue registry as the loop reads it: all queues, or one. */
+    interface Registry {
+        List<Queue> list();
+
+        Optional<Queue> find(QueueName name);
+    }
+
     GateLoop(GateConfig config, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
              TokenBucket bucket, QueueRegistry registry, GateMetrics metrics) {
+        this(config, consumer, producer, bucket::acquireAll, new Registry() {
+            @Override
+            public List<Queue> list() {
+                return registry.list();
+            }
+
+            @Override
+            public Optional<Queue> find(QueueName name) {
+                return registry.find(name);
+            }
+        }, metrics);
+    }
+
+    /** With the buckets and the registry given apart: a unit test's fakes, say. */
+    GateLoop(GateConfig config, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
+             TokenSource.Buckets buckets, Registry registry, GateMetrics metrics) {
         this.config = config;
         this.topics = config.sluice().topics();
         this.consumer = consumer;
@@ -94,7 +117,7 @@ final class GateLoop implements Runnable {
         this.metrics = metrics;
         this.horizonNanos = config.sluice().bucketHorizon().toNanos();
         this.leadNanos = config.startLead().toNanos();
-        this.tokens = new TokenSource(bucket::acquireAll, config.failOpen(), config.startLead(), horizonNanos,
+        this.tokens = new TokenSource(buckets, config.failOpen(), config.startLead(), horizonNanos,
                 config.maxBatch(), metrics, () -> changes.add(QueueChangeWatcher.RESYNC));
         this.forwarder = new Forwarder(producer, topics, queue -> {
             Queue known = this.known.get(queue);
