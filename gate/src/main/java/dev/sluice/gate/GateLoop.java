@@ -27,7 +27,6 @@ import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * The gate's single thread: fetch queue records, ask each queue's bucket for tokens when its time
@@ -73,14 +72,9 @@ final class GateLoop implements Runnable {
     private final Map<TopicPartition, Lane> lanes = new HashMap<>();
     private static final long MARKER_COMMIT_INTERVAL_NANOS = 1_000_000_000L;
     private long nextMarkerCommitNanos;
-    /** Put in {@link #changes} only to end a wait for changes (stop). */
-    private static final String WAKE = "\u0000wake";
-    /** Queue names that changed, {@link QueueChangeWatcher#RESYNC}, or {@link #WAKE}; any thread adds. */
-    private final java.util.concurrent.LinkedBlockingQueue<String> changes = new java.util.concurrent.LinkedBlockingQueue<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private Set<String> subscribed = Set.of();
-    private Map<QueueName, Queue> known = Map.of();
-    private long nextResyncNanos;
+    private final QueueCatalog catalog;
     private volatile boolean halted;
     private final GateMetrics metrics;
 
@@ -118,16 +112,22 @@ final class GateLoop implements Runnable {
         this.horizonNanos = config.sluice().bucketHorizon().toNanos();
         this.leadNanos = config.startLead().toNanos();
         this.tokens = new TokenSource(buckets, config.failOpen(), config.startLead(), horizonNanos,
-                config.maxBatch(), metrics, () -> changes.add(QueueChangeWatcher.RESYNC));
+                config.maxBatch(), metrics, this::resyncSoon);
+        this.catalog = new QueueCatalog(registry, config.resyncInterval(), tokens::registryFailed);
         this.forwarder = new Forwarder(producer, topics, queue -> {
-            Queue known = this.known.get(queue);
+            Queue known = this.catalog.get(queue);
             return known == null ? null : known.spec().maxAttempts();
         }, config.limits());
     }
 
+    /** Redis answers again: the registry is read whole at the next step (changes may have been missed). */
+    private void resyncSoon() {
+        catalog.notice(QueueChangeWatcher.RESYNC);
+    }
+
     /** Called from the registry watcher's thread: a queue changed, or {@code ""} to re-read all. */
     void queueChanged(String queue) {
-        changes.add(queue);
+        catalog.notice(queue);
         consumer.wakeup();
     }
 
@@ -135,7 +135,7 @@ final class GateLoop implements Runnable {
     void stop() {
         running.set(false);
         forwarder.stopping();
-        changes.add(WAKE);
+        catalog.wake();
         consumer.wakeup();
     }
 
@@ -149,7 +149,8 @@ final class GateLoop implements Runnable {
     public void run() {
         try {
             producer.initTransactions();
-            resync();
+            catalog.notice(QueueChangeWatcher.RESYNC);
+            applyChanges();
             while (running.get()) {
                 try {
                     step();
@@ -190,7 +191,7 @@ final class GateLoop implements Runnable {
         long callsBefore = metrics.bucketCalls();
         long releasedBefore = metrics.released();
         tokens.acquire(lanes.values(), busyFrom, effectiveHorizonNanos(), queue -> {
-            Queue known = this.known.get(queue);
+            Queue known = this.catalog.get(queue);
             return known == null ? null : known.spec();
         });
         long acquired = System.nanoTime();
@@ -214,83 +215,32 @@ final class GateLoop implements Runnable {
 
     private void awaitChange(long timeoutNanos) {
         try {
-            String change = changes.poll(timeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-            if (change != null && !change.equals(WAKE)) {
-                changes.add(change); // the next step applies it
-            }
+            catalog.awaitNotice(timeoutNanos);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running.set(false);
         }
     }
 
+    /**
+     * Applies the registry's changes: subscriptions follow the queue list; a lane whose queue changed
+     * asks its bucket again (the bucket says what the change means), and after a full read so does
+     * every lane whose queue is active while the lane thinks otherwise.
+     */
     private void applyChanges() {
-        boolean resyncAll = System.nanoTime() >= nextResyncNanos;
-        Set<QueueName> changed = new HashSet<>();
-        for (String name; (name = changes.poll()) != null; ) {
-            if (name.equals(WAKE)) {
-                continue;
-            }
-            if (name.equals(QueueChangeWatcher.RESYNC)) {
-                resyncAll = true;
-            } else {
-                try {
-                    changed.add(QueueName.of(name));
-                } catch (IllegalArgumentException foreign) {
-                    LOG.debug("Ignoring change notice for \"{}\"", name);
-                }
-            }
-        }
-        if (resyncAll) {
-            resync();
-        } else if (!changed.isEmpty()) {
-            refresh(changed);
-        }
-    }
-
-    /** Reads the whole registry: subscriptions follow the queue list, lanes their queue's state. */
-    private void resync() {
-        nextResyncNanos = System.nanoTime() + config.resyncInterval().toNanos();
-        try {
-            Map<QueueName, Queue> all = new HashMap<>();
-            for (Queue queue : registry.list()) {
-                all.put(queue.name(), queue);
-            }
-            known = all;
-        } catch (JedisException e) {
-            tokens.registryFailed(e);
+        QueueCatalog.Update update = catalog.apply(System.nanoTime());
+        if (update.isEmpty()) {
             return;
         }
         long now = System.nanoTime();
         for (Lane lane : lanes.values()) {
-            Queue queue = known.get(lane.queue());
-            if (queue != null && queue.isActive() && lane.status() != Lane.Status.ACTIVE) {
+            if (update.resynced()) {
+                Queue queue = catalog.get(lane.queue());
+                if (queue != null && queue.isActive() && lane.status() != Lane.Status.ACTIVE) {
+                    lane.reconsider(now);
+                }
+            } else if (update.changed().contains(lane.queue())) {
                 lane.reconsider(now);
-            }
-        }
-        resubscribe();
-    }
-
-    private void refresh(Set<QueueName> changed) {
-        Map<QueueName, Queue> updated = new HashMap<>(known);
-        try {
-            for (QueueName name : changed) {
-                Optional<Queue> queue = registry.find(name);
-                if (queue.isPresent()) {
-                    updated.put(name, queue.get());
-                } else {
-                    updated.remove(name);
-                }
-            }
-        } catch (JedisException e) {
-            tokens.registryFailed(e);
-            return;
-        }
-        known = updated;
-        long now = System.nanoTime();
-        for (Lane lane : lanes.values()) {
-            if (changed.contains(lane.queue())) {
-                lane.reconsider(now); // the bucket says what the change means at the next call
             }
         }
         resubscribe();
@@ -298,7 +248,7 @@ final class GateLoop implements Runnable {
 
     private void resubscribe() {
         Set<String> wanted = new HashSet<>();
-        for (QueueName name : known.keySet()) {
+        for (QueueName name : catalog.names()) {
             wanted.add(topics.queue(name));
         }
         if (wanted.equals(subscribed)) {
@@ -566,7 +516,7 @@ final class GateLoop implements Runnable {
      * slots of a horizon stretched by busy steps.
      */
     private int capacityFor(QueueName queue) {
-        Queue known = this.known.get(queue);
+        Queue known = catalog.get(queue);
         if (known == null) {
             return 16;
         }
