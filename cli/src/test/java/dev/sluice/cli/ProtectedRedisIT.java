@@ -3,10 +3,6 @@ package dev.sluice.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.ThrowableProxyUtil;
-import ch.qos.logback.core.AppenderBase;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.embedded.RedisServerProcess;
 import dev.sluice.embedded.SharedServers;
@@ -17,10 +13,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 
@@ -35,17 +29,7 @@ class ProtectedRedisIT {
 
     @Test
     void theStackRunsOnAnAclUserAndNeverShowsItsPassword() throws Exception {
-        ConcurrentLinkedQueue<String> logged = new ConcurrentLinkedQueue<>();
-        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        AppenderBase<ILoggingEvent> capture = new AppenderBase<>() {
-            @Override
-            protected void append(ILoggingEvent event) {
-                logged.add(event.getFormattedMessage()
-                        + (event.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(event.getThrowableProxy())));
-            }
-        };
-        capture.start();
-        root.addAppender(capture);
+        CapturedLogs logged = new CapturedLogs(name -> true);
         try (RedisServerProcess redis = RedisServerProcess.startEphemeral()) {
             try (Jedis setup = new Jedis("127.0.0.1", redis.port())) {
                 setup.aclSetUser("app", "on", ">" + PASSWORD, "~*", "&*", "+@all");
@@ -78,9 +62,8 @@ class ProtectedRedisIT {
                 assertThat(banner).contains("redis://app:***@127.0.0.1:" + redis.port()).doesNotContain(PASSWORD);
             }
         } finally {
-            root.detachAppender(capture);
+            logged.close();
         }
-        assertThat(logged).isNotEmpty();
-        assertThat(logged).noneMatch(line -> line.contains(PASSWORD));
+        assertThat(logged.lines()).isNotEmpty().noneMatch(line -> line.contains(PASSWORD));
     }
 }
