@@ -60,8 +60,10 @@ class ManagedKafkaIT {
 
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
                 JsonNode shown = Cli.json(stack.admin(), "queues", "show", queue);
+                // waiting reaches 0 once the gate has committed past the router's last transaction marker
                 while ((shown.path("stats").path("completed").asInt() < 5
-                        || shown.path("stats").path("released").asInt() - shown.path("stats").path("requeued").asInt() < 5)
+                        || shown.path("stats").path("released").asInt() - shown.path("stats").path("requeued").asInt() < 5
+                        || shown.path("stats").path("waiting").asInt() > 0)
                         && System.nanoTime() < deadline) {
                     Thread.sleep(250);
                     shown = Cli.json(stack.admin(), "queues", "show", queue);
