@@ -9,6 +9,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /**
@@ -31,11 +32,18 @@ final class MonitorCommand implements Callable<Integer> {
             description = "seconds between refreshes (default ${DEFAULT-VALUE})")
     double interval;
 
+    @Parameters(arity = "0..1", paramLabel = "SECONDS",
+            description = "the same as --interval, as the original monitor.py took it (sluice monitor 5)")
+    Double positionalInterval;
+
     @Option(names = "--count", paramLabel = "N", hidden = true, description = "stop after N refreshes (tests)")
     int count;
 
     @Override
     public Integer call() throws InterruptedException {
+        if (positionalInterval != null) {
+            interval = positionalInterval;
+        }
         if (!(interval >= 0.1)) {
             throw new IllegalArgumentException("--interval must be at least 0.1 seconds, got " + interval);
         }

@@ -139,6 +139,14 @@ class CliIT {
         JsonNode frame = AdminApi.JSON.readTree(lines[1]);
         assertThat(frame.path("overview").path("redis").asText()).isEqualTo("up");
         assertThat(frame.path("queues").findValuesAsText("name")).contains(name);
+
+        // as monitor.py took it: the interval as a bare number
+        Cli.Run bare = sluice("monitor", "--json", "0.1", "--count", "2");
+        Cli.Run tooFast = sluice("monitor", "0.01");
+        assertThat(bare.exit()).as(bare.err()).isZero();
+        assertThat(bare.out().split("\n")).hasSize(2);
+        assertThat(tooFast.exit()).isEqualTo(1);
+        assertThat(tooFast.err()).contains("at least 0.1 seconds");
     }
 
     @Test
