@@ -47,14 +47,14 @@ final class DelayForwarder implements Runnable {
     /** Paused tiers and when their head record is due (epoch millis). */
     private final Map<TopicPartition, Long> dueAt = new HashMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
-    /** Queue topics seen to exist, and when (epoch millis): looked at again after {@link #EXISTS_FOR_MILLIS}. */
-    private final Map<String, Long> topicSeenAt = new HashMap<>();
-    private static final long EXISTS_FOR_MILLIS = 10_000;
+    /** Which queue topics exist: a retry of a removed queue goes to the dead letters. */
+    private final KnownTopics known;
 
     DelayForwarder(Topics topics, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer) {
         this.topics = topics;
         this.consumer = consumer;
         this.producer = producer;
+        this.known = new KnownTopics(consumer);
         for (Duration tier : DelayTiers.TIERS) {
             tierOfTopic.put(topics.delay(tier), tier);
         }
@@ -160,7 +160,7 @@ final class DelayForwarder implements Runnable {
             String queue = header(headers, TaskHeaders.QUEUE);
             try {
                 topic = topics.queue(QueueName.of(queue == null ? "" : queue));
-                if (!exists(topic, now)) {
+                if (!known.exists(topic)) {
                     // removed while the retry waited: sent there, it waited a minute for the topic's metadata,
                     // failed the whole move, and held up every other tier's retries, again and again
                     headers.remove(TaskOutcomes.ERROR_HEADER);
@@ -175,28 +175,6 @@ final class DelayForwarder implements Runnable {
             }
         }
         return new ProducerRecord<>(topic, null, record.key(), record.value(), headers);
-    }
-
-    /**
-     * Whether the queue topic exists, as Kafka's metadata says (seen in the last 10 s, or asked now).
-     * Kafka not answering in time: taken to exist, and the move fails and is tried again if it does not.
-     */
-    private boolean exists(String topic, long now) {
-        Long seen = topicSeenAt.get(topic);
-        if (seen != null && now - seen < EXISTS_FOR_MILLIS) {
-            return true;
-        }
-        try {
-            List<org.apache.kafka.common.PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-            if (partitions == null || partitions.isEmpty()) {
-                topicSeenAt.remove(topic);
-                return false;
-            }
-        } catch (org.apache.kafka.common.errors.TimeoutException unknown) {
-            return true;
-        }
-        topicSeenAt.put(topic, now);
-        return true;
     }
 
     private static String header(Headers headers, String name) {

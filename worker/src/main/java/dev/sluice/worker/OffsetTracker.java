@@ -119,6 +119,15 @@ final class OffsetTracker {
         finishedAheadChanged = false;
     }
 
+    /**
+     * The commit last taken ({@link #committed}) did not happen: the next {@link #committable()} offers
+     * the position again, moved or not.
+     */
+    void commitFailed() {
+        committed = -1;
+        finishedAheadChanged = true;
+    }
+
     /** The ring index (0 = head) holding {@code offset} and not finished, or -1. */
     private int indexOf(long offset) {
         int low = 0;

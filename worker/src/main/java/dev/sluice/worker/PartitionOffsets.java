@@ -82,6 +82,16 @@ final class PartitionOffsets {
         return toCommit(trackers.keySet());
     }
 
+    /** The commit of these partitions last taken by {@link #toCommit} failed: they are offered again. */
+    void commitFailed(Collection<TopicPartition> partitions) {
+        for (TopicPartition partition : partitions) {
+            OffsetTracker tracker = trackers.get(partition);
+            if (tracker != null) {
+                tracker.commitFailed();
+            }
+        }
+    }
+
     /** See {@link OffsetTracker#passedTo}: the consumer's position of the partition, past records and markers. */
     void passedTo(TopicPartition partition, long position) {
         trackers.computeIfAbsent(partition, p -> new OffsetTracker()).passedTo(position);

@@ -8,9 +8,6 @@ import dev.sluice.core.Topics;
 import dev.sluice.worker.api.Task;
 import dev.sluice.worker.api.TaskResult;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -18,9 +15,10 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * Writes what became of a task: its events, and for a failure the retry (through a delay tier back to
- * its queue topic, so it passes the queue's limit again) or the dead letter. A retry or dead letter is acknowledged by
- * Kafka before the task counts as finished, so its offset is never committed with the task nowhere.
+ * What became of a task: its events, written here, and for a failure the retry (through a delay tier
+ * back to its queue topic, so it passes the queue's limit again) or the dead letter, and for a task that
+ * missed its start the record that sends it back through its queue's limit. Those are made here and
+ * written by {@link WriteBacks}, in one transaction with the commit that finishes their task.
  * Thread-safe (Kafka's producer is).
  */
 final class TaskOutcomes {
@@ -32,7 +30,7 @@ final class TaskOutcomes {
     private final Topics topics;
     private final int maxAttempts;
     private final EventBatcher batcher;
-    /** Requeues are counted on the producer's thread, in a tally of its own. */
+    /** Requeues are counted once written, on the worker's loop thread, in a tally of its own. */
     private final ThreadLocal<EventBatcher.Tally> requeueTally;
 
     /** The longest a retry waits, whatever its handler asked for. */
@@ -62,13 +60,22 @@ final class TaskOutcomes {
     }
 
     /**
-     * Records a failed attempt: retried while attempts remain and the failure is retryable, else dead.
+     * A record to write back in place of finishing a task.
      *
-     * @return the event type written: {@code retried} or {@code dead}
+     * @param written what to count once it is written, told the topic it went to
      */
-    TaskEvent.Type failed(Task task, ConsumerRecord<byte[], byte[]> record, TaskResult.Failure failure,
-                          long backoffMillis) throws InterruptedException {
+    record WriteBack(ProducerRecord<byte[], byte[]> record, java.util.function.Consumer<String> written) {
+    }
+
+    /**
+     * Records a failed attempt (its {@code failed} event) and makes its write-back: a retry while attempts
+     * remain and the failure is retryable, else a dead letter, counted {@code retried} or {@code dead}
+     * once written.
+     */
+    WriteBack failed(Task task, ConsumerRecord<byte[], byte[]> record, TaskResult.Failure failure,
+                     long backoffMillis) {
         event(task, TaskEvent.Type.failed, failure.reason());
+        long failedAt = System.currentTimeMillis();
         boolean retry = failure.retryable() && task.attempt() + 1 < maxAttempts(task);
         Headers headers = new RecordHeaders(record.headers().toArray());
         headers.remove(ERROR_HEADER);
@@ -77,7 +84,7 @@ final class TaskOutcomes {
         if (retry) {
             long delay = failure.retryAfterDelay().map(TaskOutcomes::retryDelayMillis).orElse(backoffMillis);
             replace(headers, TaskHeaders.ATTEMPT, Integer.toString(task.attempt() + 1));
-            replace(headers, NOT_BEFORE_HEADER, Long.toString(System.currentTimeMillis() + delay));
+            replace(headers, NOT_BEFORE_HEADER, Long.toString(failedAt + delay));
             headers.remove(TaskHeaders.RELEASED_AT);
             // not straight back to the queue topic, where it would wait in line before newer tasks: a
             // delay tier, which DelayForwarder empties into the queue topic when the time has come
@@ -85,20 +92,20 @@ final class TaskOutcomes {
         } else {
             topic = topics.dead();
         }
-        send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers));
         TaskEvent.Type type = retry ? TaskEvent.Type.retried : TaskEvent.Type.dead;
-        event(task, type, failure.reason());
-        return type;
+        // stamped with the time of the failure, not of the transaction that writes it a little later: a
+        // delay tier holds a record for its tier's time from its timestamp
+        return new WriteBack(new ProducerRecord<>(topic, null, failedAt, record.key(), record.value(), headers),
+                written -> event(task, type, failure.reason()));
     }
 
     /**
-     * Sends a task that could not start within its tolerance back to its queue topic, where it passes
-     * the queue's limit again for a new slot: the same payload and headers, the same attempt, without
-     * the slot it missed (a record naming no valid queue goes to the dead letters instead). Counted as
-     * {@code requeued}. Asynchronous, so that requeues keep their order at the rate Kafka takes them:
-     * {@code done} gets null once Kafka has the record, or the error, on the producer's thread.
+     * The write-back of a task that could not start within its tolerance: back to its queue topic, where
+     * it passes the queue's limit again for a new slot, with the same payload and headers, the same
+     * attempt, without the slot it missed (a record naming no valid queue goes to the dead letters
+     * instead). Counted as {@code requeued} once written to its queue.
      */
-    void requeue(ConsumerRecord<byte[], byte[]> record, java.util.function.Consumer<Exception> done) {
+    WriteBack requeue(ConsumerRecord<byte[], byte[]> record) {
         Headers headers = new RecordHeaders(record.headers().toArray());
         headers.remove(TaskHeaders.START_AT);
         headers.remove(TaskHeaders.START_BY);
@@ -124,16 +131,12 @@ final class TaskOutcomes {
             topic = topics.dead();
         }
         String counted = queue;
-        try {
-            producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(), headers), (metadata, error) -> {
-                if (error == null && counted != null) {
-                    requeueTally.get().count(TaskEvent.Type.requeued, counted, System.currentTimeMillis());
-                }
-                done.accept(error);
-            });
-        } catch (RuntimeException refused) {
-            done.accept(refused);
-        }
+        String queueTopic = topic;
+        return new WriteBack(new ProducerRecord<>(topic, null, record.key(), record.value(), headers), written -> {
+            if (counted != null && written.equals(queueTopic)) {
+                requeueTally.get().count(TaskEvent.Type.requeued, counted, System.currentTimeMillis());
+            }
+        });
     }
 
     /**
@@ -161,15 +164,6 @@ final class TaskOutcomes {
             }
         }
         return maxAttempts;
-    }
-
-    private void send(ProducerRecord<byte[], byte[]> record) throws InterruptedException {
-        try {
-            producer.send(record).get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Kafka did not take the retry or dead letter for " + record.topic()
-                    + ": " + e.getMessage(), e);
-        }
     }
 
     private void event(Task task, TaskEvent.Type type, String detail) {

@@ -39,8 +39,7 @@ public final class Worker implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
     private final HandlerThreads handlerThreads;
-    private final ExecutorService finisherThreads;
-    private final ExecutorService requeueThread;
+    private final WriteBacks writeBacks;
     private final WorkerLoop loop;
     private final java.util.concurrent.ScheduledExecutorService watchdog;
     private final EventBatcher events;
@@ -77,22 +76,19 @@ public final class Worker implements AutoCloseable {
         this.producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(),
                 new ByteArraySerializer());
         this.handlerThreads = new HandlerThreads(config.concurrency(), daemon("sluice-task-"));
-        this.finisherThreads = Executors.newFixedThreadPool(Math.min(config.concurrency(), 8), daemon("sluice-finish-"));
-        this.requeueThread = Executors.newSingleThreadExecutor(daemon("sluice-requeue-"));
+        this.writeBacks = writeBacks(config, consumer);
         this.events = new EventBatcher(producer, config.sluice().topics());
         this.redis = RedisClient.create(config.sluice().redisUri());
         this.clock = new RedisClock(redis);
         this.clockSyncer = new ClockSyncer(clock);
         this.loop = new WorkerLoop(config, consumer, handlers,
-                new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts(), events),
-                handlerThreads, finisherThreads, requeueThread, metrics, clock);
+                new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts(), events), writeBacks,
+                handlerThreads, metrics, clock);
         this.thread = new Thread(this::runLoop, "sluice-worker");
         this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("sluice-timeouts-"));
         Map<String, Object> delayConsumerConfig = consumerConfig(config);
         delayConsumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, config.sluice().topics().delayGroup());
         delayConsumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
-        // it asks whether a retry's queue topic still exists: asking must never create it again
-        delayConsumerConfig.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         this.delayConsumer = new KafkaConsumer<>(delayConsumerConfig, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         Map<String, Object> delayProducerConfig = producerConfig(config);
@@ -186,12 +182,9 @@ public final class Worker implements AutoCloseable {
         consumer.close();
         delayConsumer.close();
         delayProducer.close(Duration.ofSeconds(10));
+        writeBacks.close(Duration.ofSeconds(10)); // after the consumer's close, which commits with it
         watchdog.shutdownNow();
         handlerThreads.shutdownNow();
-        finisherThreads.shutdown();
-        requeueThread.shutdown();
-        awaitQuietly(finisherThreads);
-        awaitQuietly(requeueThread);
         events.close();
         producer.close(Duration.ofSeconds(10));
         clockSyncer.close();
@@ -208,9 +201,8 @@ public final class Worker implements AutoCloseable {
         delayProducer.close(Duration.ZERO);
         watchdog.shutdownNow();
         handlerThreads.shutdownNow();
-        finisherThreads.shutdownNow();
-        requeueThread.shutdownNow();
         consumer.close(CloseOptions.timeout(Duration.ZERO));
+        writeBacks.close(Duration.ZERO);
         events.close();
         producer.close(Duration.ZERO);
         clockSyncer.close();
@@ -226,12 +218,23 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    private static void awaitQuietly(ExecutorService executor) {
-        try {
-            executor.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /**
+     * The worker's write-backs: a transactional producer of its own (a new transactional id per process:
+     * the consumer group's generation, sent with each transaction's offsets, fences a worker the group
+     * has moved on from), and the consumer, on the loop thread, asked whether a queue's topic still exists.
+     */
+    private static WriteBacks writeBacks(WorkerConfig config, KafkaConsumer<byte[], byte[]> consumer) {
+        Map<String, Object> props = producerConfig(config);
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+                config.sluice().topics().prefix() + "-worker-" + java.util.UUID.randomUUID());
+        props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10_000);
+        // the loop thread waits on it: a Kafka that does not answer delays its next try, not every task
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 5);
+        KnownTopics known = new KnownTopics(consumer);
+        return new WriteBacks(() -> new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer()),
+                known::exists, topic -> config.sluice().topics().queueOf(topic).isPresent(),
+                config.sluice().topics().dead());
     }
 
     private static List<String> configuredHandlerNames(WorkerConfig config) {
@@ -266,6 +269,8 @@ public final class Worker implements AutoCloseable {
         props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
         props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000);
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        // asked whether a queue's topic still exists (KnownTopics): asking must never create it again
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         return props;
     }
 

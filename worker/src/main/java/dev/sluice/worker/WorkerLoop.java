@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
@@ -36,7 +35,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker's consumer thread: takes tasks from {@code sluice.ready}, hands each to a slot thread that
  * starts it at its stamped slot (ADR 0005), sends back through its queue's limit a task that cannot
- * start within its tolerance, and commits each partition up to its first unfinished task.
+ * start within its tolerance, and commits each partition up to its first unfinished task. Retries, dead
+ * letters and tasks sent back are written by {@link WriteBacks} in one transaction with the commit that
+ * finishes their tasks; a commit with none of them is the consumer's own.
  *
  * <p>Tasks with a start slot wait in a {@link StartSchedule} (at most {@link #MAX_SCHEDULED}): they are
  * fetched ahead, up to the gate's lead, whatever the slots are doing. A task without one (written to
@@ -64,13 +65,11 @@ final class WorkerLoop implements Runnable {
     private static final long NOW = Long.MIN_VALUE;
 
     /**
-     * A task the loop no longer holds, reported from a handler or finisher thread: {@code finished}
-     * unless its outcome could not be written (its offset then stays uncommitted and it runs again
-     * after a restart or rebalance); {@code heldSlot} when it had taken one of the slots.
-     */
-    /**
-     * A task's end, for the loop: {@code tenure} is its partition's token when it was taken, so that the
-     * end of a task from before a revocation is not counted in the partition's new tracker (the
+     * A task the loop no longer holds, reported from a handler thread: {@code finished} when it succeeded
+     * (a task written back is finished by its {@link WriteBacks} transaction, one not started by nobody:
+     * its offset stays uncommitted and it runs again after a restart or rebalance); {@code heldSlot} when
+     * it had taken one of the slots. {@code tenure} is its partition's token when it was taken, so that
+     * the end of a task from before a revocation is not counted in the partition's new tracker (the
      * partition's new owner, maybe this worker again, runs that task again).
      */
     private record Completion(TopicPartition partition, long offset, boolean finished, boolean heldSlot, Object tenure) {
@@ -81,9 +80,10 @@ final class WorkerLoop implements Runnable {
     private final Map<String, TaskHandler> handlers;
     private final TaskOutcomes outcomes;
     private final HandlerThreads handlerThreads;
-    private final ExecutorService finisherThreads;
-    /** Sends late tasks back through their queue's limit, in order (one thread). */
-    private final ExecutorService requeueThread;
+    /** Retries, dead letters and tasks sent back, each written with the commit that finishes its task. */
+    private final WriteBacks writeBacks;
+    /** Asynchronous commits not answered yet: a transaction's commit waits for them, or they could undo it. */
+    private int asyncCommits;
     private final WorkerMetrics metrics;
     private final PartitionOffsets offsets = new PartitionOffsets();
     private final RedisClock clock;
@@ -101,7 +101,7 @@ final class WorkerLoop implements Runnable {
     /** Per handler thread, the task it runs now, for the timeout watchdog (any thread). */
     private final Set<Slot> slots = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<Slot> slot;
-    /** Finished tasks, from the handler and finisher threads to the loop (lock-free: one per task). */
+    /** Finished tasks, from the handler threads to the loop (lock-free: one per task). */
     private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
     /** 1 while the loop sleeps waiting for a completion: the first to add one clears it and wakes the loop. */
     private volatile int awaiting;
@@ -157,8 +157,8 @@ final class WorkerLoop implements Runnable {
     private long nextGroupPollNanos;
 
     WorkerLoop(WorkerConfig config, Consumer<byte[], byte[]> consumer, Map<String, TaskHandler> handlers,
-               TaskOutcomes outcomes, HandlerThreads handlerThreads, ExecutorService finisherThreads,
-               ExecutorService requeueThread, WorkerMetrics metrics, RedisClock clock) {
+               TaskOutcomes outcomes, WriteBacks writeBacks, HandlerThreads handlerThreads, WorkerMetrics metrics,
+               RedisClock clock) {
         this.config = config;
         this.clock = clock;
         this.maxWaitingInSlots = Math.max(1, config.concurrency() / 2);
@@ -166,8 +166,7 @@ final class WorkerLoop implements Runnable {
         this.handlers = handlers;
         this.outcomes = outcomes;
         this.handlerThreads = handlerThreads;
-        this.finisherThreads = finisherThreads;
-        this.requeueThread = requeueThread;
+        this.writeBacks = writeBacks;
         this.metrics = metrics;
         this.slot = ThreadLocal.withInitial(() -> {
             Slot mine = new Slot(Thread.currentThread(), outcomes.newTally());
@@ -494,22 +493,20 @@ final class WorkerLoop implements Runnable {
     }
 
     /**
-     * Sends a task that cannot start within its tolerance back through its queue's limit, then reports
-     * it once Kafka has it. Not an attempt: no handler ran. On the requeue thread, one at a time in the
-     * order asked (a send may wait for a topic's metadata), so a partition's tasks keep their order.
+     * Sends a task that cannot start within its tolerance back through its queue's limit: written with
+     * the commit that finishes it ({@link WriteBacks}), in the order asked. Not an attempt: no handler ran.
+     * Frees its slot at once when it held one.
      */
     private void requeue(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, boolean heldSlot,
                          Object tenure) {
-        requeueThread.execute(() -> outcomes.requeue(record, error -> {
-            if (error == null) {
-                metrics.onRequeued();
-            } else {
-                // its offset stays uncommitted: it is run (or sent back) again after a restart or rebalance
-                LOG.error("Task at {}-{} offset {} could not be sent back for a new slot: {}", record.topic(),
-                        record.partition(), record.offset(), error.toString());
-            }
-            report(new Completion(partition, record.offset(), error == null, heldSlot, tenure));
+        TaskOutcomes.WriteBack back = outcomes.requeue(record);
+        writeBacks.add(partition, record.offset(), tenure, new TaskOutcomes.WriteBack(back.record(), topic -> {
+            metrics.onRequeued();
+            back.written().accept(topic);
         }));
+        if (heldSlot) {
+            report(new Completion(partition, record.offset(), false, true, tenure));
+        }
     }
 
     /** A handler thread and the task it runs now, if any. */
@@ -580,18 +577,7 @@ final class WorkerLoop implements Runnable {
     }
 
     private void complete(Running task, TaskResult result) {
-        if (result instanceof TaskResult.Failure) {
-            // writing a retry or dead letter waits for Kafka: not on the handler's thread
-            try {
-                finisherThreads.execute(() -> finish(task, result));
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
-                // the worker has stopped: the attempt is not recorded and its offset not committed, so the
-                // partition's next owner runs it again
-                LOG.debug("Worker stopped before task {} could be recorded as failed", task.task().id());
-            }
-        } else {
-            finish(task, result);
-        }
+        finish(task, result);
     }
 
     /**
@@ -626,30 +612,30 @@ final class WorkerLoop implements Runnable {
     }
 
     /**
-     * Writes the outcome, then reports the task finished: a success on its handler thread, a failure on
-     * a finisher thread.
+     * Records the outcome and frees the slot, on the handler's thread (the watchdog's for a timeout): a
+     * success is finished at once, a failure when its retry or dead letter is written ({@link WriteBacks}).
      */
     private void finish(Running running, TaskResult result) {
         ConsumerRecord<byte[], byte[]> record = running.record();
         Task task = running.task();
+        boolean finished = false;
         try {
             if (result instanceof TaskResult.Failure failure) {
                 long backoff = 1_000L << Math.min(10, task.attempt());
-                outcomes.failed(task, record, failure, backoff);
+                writeBacks.add(running.partition(), record.offset(), running.tenure,
+                        outcomes.failed(task, record, failure, backoff));
                 metrics.onFailed();
             } else {
                 outcomes.completed(task, running.tally); // on the handler thread that started it
                 metrics.onCompleted();
+                finished = true;
             }
-            report(new Completion(running.partition(), record.offset(), true, true, running.tenure));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            // its retry or dead letter was not written: its slot is free again, but it is not finished, so
-            // its offset is not committed and the task runs again after a restart or rebalance
+            // not recorded: its slot is free again, but it is not finished, so its offset is not committed
+            // and the task runs again after a restart or rebalance
             LOG.error("Task {} of queue {} could not be recorded as finished: {}", task.id(), task.queue(), e.toString());
-            report(new Completion(running.partition(), record.offset(), false, true, running.tenure));
         }
+        report(new Completion(running.partition(), record.offset(), finished, true, running.tenure));
     }
 
     /** Hands a completion to the loop, waking it if it sleeps waiting for one (one wake-up per wait). */
@@ -697,7 +683,29 @@ final class WorkerLoop implements Runnable {
 
     private void commit(boolean sync) {
         passMarkers();
-        commit(offsets.toCommit(), sync);
+        if (writeBacks.waiting()) {
+            commitWithWriteBacks();
+        } else {
+            commit(offsets.toCommit(), sync);
+        }
+    }
+
+    /**
+     * One transaction: the write-backs asked for, their tasks finished, every committable offset. After
+     * the consumer's own commits still under way, which, landing after it, would take its offsets back.
+     */
+    private boolean commitWithWriteBacks() {
+        if (asyncCommits > 0) {
+            try {
+                consumer.commitSync(Map.of(), Duration.ofSeconds(10)); // returns once the earlier ones are answered
+            } catch (KafkaException e) {
+                LOG.debug("Earlier commits not answered yet: {}", e.toString());
+            }
+            if (asyncCommits > 0) {
+                return false; // the next commit tries again
+            }
+        }
+        return writeBacks.commit(tenures, offsets, consumer::groupMetadata);
     }
 
     /**
@@ -730,13 +738,28 @@ final class WorkerLoop implements Runnable {
                     consumer.commitSync(commits); // the wakeup of stop() was meant for poll, not for this
                 }
             } else {
-                consumer.commitAsync(commits, (committed, error) -> {
-                    if (error != null) {
-                        LOG.warn("Committing {} failed; the next commit covers it: {}", committed, error.toString());
+                AtomicBoolean answered = new AtomicBoolean();
+                asyncCommits++;
+                try {
+                    consumer.commitAsync(commits, (committed, error) -> {
+                        if (answered.compareAndSet(false, true)) {
+                            asyncCommits--; // on this thread, within a later poll or commit
+                        }
+                        if (error != null) {
+                            offsets.commitFailed(commits.keySet());
+                            LOG.warn("Committing {} failed; the next commit covers it: {}", commits, error.toString());
+                        }
+                    });
+                } catch (KafkaException refused) {
+                    if (answered.compareAndSet(false, true)) {
+                        asyncCommits--;
                     }
-                });
+                    offsets.commitFailed(commits.keySet());
+                    throw refused;
+                }
             }
         } catch (KafkaException e) {
+            offsets.commitFailed(commits.keySet());
             LOG.warn("Committing offsets failed: {}", e.toString());
         }
     }
@@ -852,10 +875,16 @@ final class WorkerLoop implements Runnable {
                 return;
             }
             applyCompletions(); // while the partitions are still this worker's: what finished is committed
+            if (writeBacks.waiting()) {
+                commitWithWriteBacks();
+            }
+            // a partition with a write-back still unwritten is not committed: its next owner does the task again
+            java.util.Set<TopicPartition> committable = new java.util.HashSet<>(partitions);
+            committable.removeAll(writeBacks.unwrittenPartitions());
             disown(partitions);
             pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
             schedule.forget(partitions);
-            commit(partitions, true);
+            commit(committable, true);
             offsets.revoke(partitions);
         }
 

@@ -13,8 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
@@ -38,8 +36,9 @@ class WorkerLoopRebalanceTest {
             new ByteArraySerializer());
     /** Never connected: the clock is read by hand, with Redis's clock taken to be this host's. */
     private final RedisClock clock = new RedisClock(RedisClient.create(URI.create("redis://127.0.0.1:1")));
-    private final ExecutorService finishers = Executors.newSingleThreadExecutor();
-    private final ExecutorService requeuer = Executors.newSingleThreadExecutor();
+    /** Retries and tasks sent back, written in transactions of their own producer. */
+    private final MockProducer<byte[], byte[]> writeBackProducer = new MockProducer<>(true, null,
+            new ByteArraySerializer(), new ByteArraySerializer());
     private final HandlerThreads slots = new HandlerThreads(4, Thread::new);
     private WorkerLoop loop;
     private Thread loopThread;
@@ -52,8 +51,6 @@ class WorkerLoopRebalanceTest {
             loopThread.join(10_000);
         }
         slots.shutdownNow();
-        finishers.shutdownNow();
-        requeuer.shutdownNow();
     }
 
     @Test
@@ -165,7 +162,8 @@ class WorkerLoopRebalanceTest {
         WorkerConfig config = WorkerConfig.of(sluice).withConcurrency(4).withHandler(handler.name());
         loop = new WorkerLoop(config, consumer, Map.of(handler.name(), handler),
                 new TaskOutcomes(producer, sluice.topics(), config.maxAttempts(), new EventBatcher(producer, sluice.topics())),
-                slots, finishers, requeuer, new WorkerMetrics(), clock);
+                new WriteBacks(() -> writeBackProducer, topic -> true, topic -> false, sluice.topics().dead()),
+                slots, new WorkerMetrics(), clock);
         loopThread = new Thread(loop, "worker-loop");
         loopThread.setUncaughtExceptionHandler((t, e) -> loopFailure = e);
         loopThread.start();
