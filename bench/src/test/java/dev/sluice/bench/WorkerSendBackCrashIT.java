@@ -89,10 +89,15 @@ class WorkerSendBackCrashIT {
     }
 
     /** Tasks whose latest start passed a minute ago: the worker sends each back for a new slot. */
-    private static void produceLateTasks(String bootstrap, SluiceConfig sluice, QueueName queue) {
+    private static void produceLateTasks(String bootstrap, SluiceConfig sluice, QueueName queue) throws Exception {
+        List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new java.util.ArrayList<>();
         long startMicros = (System.currentTimeMillis() - 60_000) * 1_000;
+        // one request in flight: on a loaded machine a batch whose answer came too late was sent again
+        // after five later ones had landed, and the broker, which remembers five, refused it for good
+        // (OutOfOrderSequenceException, once in CI)
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.LINGER_MS_CONFIG, 20),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1),
                 new ByteArraySerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < TASKS; i++) {
                 String id = "t-" + i;
@@ -103,7 +108,10 @@ class WorkerSendBackCrashIT {
                 record.headers().add(TaskHeaders.ATTEMPT, utf8("0"));
                 record.headers().add(TaskHeaders.START_AT, utf8(Long.toString(startMicros)));
                 record.headers().add(TaskHeaders.START_BY, utf8(Long.toString(startMicros + 100_000)));
-                producer.send(record);
+                sent.add(producer.send(record));
+            }
+            for (var each : sent) {
+                each.get(120, TimeUnit.SECONDS); // the input is all there, or the test says so here
             }
         }
     }
