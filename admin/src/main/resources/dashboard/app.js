@@ -2,9 +2,17 @@
 'use strict';
 
 const REFRESH_MS = 2000;
+/** Queues shown at first, and added by "show more": with thousands of queues, the page stays light. */
+const PAGE = 100;
+let shown = PAGE;
 let selected = new URLSearchParams(location.hash.slice(1)).get('queue');
 
 async function api(method, path, body, retried) {
+  return (await exchange(method, path, body, retried)).json;
+}
+
+/** The answer's JSON and its headers (a listing's X-Total-Count). */
+async function exchange(method, path, body, retried) {
   const headers = { 'Accept': 'application/json' };
   const token = sessionStorage.getItem('sluice-token');
   if (token) headers['Authorization'] = 'Bearer ' + token;
@@ -14,13 +22,22 @@ async function api(method, path, body, retried) {
     const given = prompt('This admin service needs its token (SLUICE_ADMIN_TOKEN):');
     if (given) {
       sessionStorage.setItem('sluice-token', given);
-      return api(method, path, body, true);
+      return exchange(method, path, body, true);
     }
   }
   const text = await response.text();
   const json = text ? JSON.parse(text) : null;
   if (!response.ok) throw new Error(json && json.detail ? json.detail : response.status + ' ' + response.statusText);
-  return json;
+  return { json, headers: response.headers };
+}
+
+/** The listing the filter form asks for, the first `shown` queues of it. */
+function queuesPath() {
+  const form = new FormData(document.getElementById('filter'));
+  const query = new URLSearchParams({ sort: form.get('sort'), limit: String(Math.min(shown, 1000)) });
+  if (form.get('prefix')) query.set('prefix', form.get('prefix'));
+  if (form.get('backlog')) query.set('backlog', 'true');
+  return '/queues?' + query;
 }
 
 function say(text, isError) {
@@ -91,7 +108,9 @@ function renderQueues(queues) {
   body.innerHTML = '';
   if (queues.length === 0) {
     const row = body.insertRow();
-    const td = cell(row, 'No queues yet: create one above, or ./sluice queues create "5/60s"');
+    const form = new FormData(document.getElementById('filter'));
+    const td = cell(row, form.get('prefix') || form.get('backlog') ? 'No queue matches the filter'
+      : 'No queues yet: create one above, or ./sluice queues create "5/60s"');
     td.colSpan = 12;
   }
   for (const q of queues) {
@@ -164,7 +183,12 @@ function drawChart(r) {
 
 async function refresh() {
   try {
-    const [overview, queues] = await Promise.all([api('GET', '/overview'), api('GET', '/queues')]);
+    const [overview, listing] = await Promise.all([api('GET', '/overview'), exchange('GET', queuesPath())]);
+    const queues = listing.json;
+    const total = Number(listing.headers.get('X-Total-Count') || queues.length);
+    document.getElementById('shown').textContent = total > queues.length
+      ? queues.length + ' of ' + total + ' queues' : total + (total === 1 ? ' queue' : ' queues');
+    document.getElementById('more').hidden = !(total > queues.length && shown < 1000);
     renderOverview(overview);
     if (!selected && queues.length > 0) selected = queues[0].name;
     renderQueues(queues);
@@ -194,6 +218,10 @@ document.getElementById('create').addEventListener('submit', async (event) => {
     say(e.message, true);
   }
 });
+
+document.getElementById('filter').addEventListener('input', () => { shown = PAGE; refresh(); });
+document.getElementById('filter').addEventListener('submit', (event) => event.preventDefault());
+document.getElementById('more').addEventListener('click', () => { shown += PAGE; refresh(); });
 
 window.addEventListener('hashchange', () => {
   selected = new URLSearchParams(location.hash.slice(1)).get('queue') || selected;

@@ -8,7 +8,11 @@ import dev.sluice.core.RateLimit;
 import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.UnknownQueueException;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Delete;
@@ -16,6 +20,7 @@ import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Patch;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -124,9 +129,37 @@ final class QueueController {
         return HttpResponse.created(views.one(queue.name()));
     }
 
+    /**
+     * Queues with their figures: all by name, or filtered, ordered and paged. The body is the page's
+     * queues; {@code X-Total-Count} says how many pass the filters, and {@code Link} (rel="next") where
+     * the next page is, while there is one.
+     */
     @Get
-    List<QueueView> list() {
-        return views.all();
+    @ApiResponse(responseCode = "200", description = "the queues asked for, a page of them when limit is given")
+    @ApiResponse(responseCode = "400", description = "a parameter is wrong (named in the detail)")
+    HttpResponse<List<QueueView>> list(HttpRequest<?> request, @Nullable @QueryValue String state,
+                                       @Nullable @QueryValue String prefix, @Nullable @QueryValue String backlog,
+                                       @Nullable @QueryValue String sort, @Nullable @QueryValue String limit,
+                                       @Nullable @QueryValue String cursor) {
+        QueueQuery query = QueueQuery.parse(state, prefix, backlog, sort, limit, cursor);
+        QueueViews.Page page = views.page(query);
+        MutableHttpResponse<List<QueueView>> response = HttpResponse.ok(page.queues())
+                .header("X-Total-Count", Integer.toString(page.total()));
+        if (page.next() != null) {
+            response.header(HttpHeaders.LINK, "<" + nextPage(request, page.next()) + ">; rel=\"next\"");
+        }
+        return response;
+    }
+
+    /** The same request with the next page's cursor: the path and the other parameters as they came. */
+    private static String nextPage(HttpRequest<?> request, QueueQuery.Cursor next) {
+        io.micronaut.http.uri.UriBuilder uri = io.micronaut.http.uri.UriBuilder.of(request.getPath());
+        request.getParameters().forEach((name, values) -> {
+            if (!name.equals("cursor")) {
+                values.forEach(value -> uri.queryParam(name, value));
+            }
+        });
+        return uri.queryParam("cursor", next.encode()).toString();
     }
 
     @Get("/{name}")

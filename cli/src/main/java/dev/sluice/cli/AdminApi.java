@@ -65,6 +65,25 @@ final class AdminApi {
         return send("GET", path, null);
     }
 
+    /**
+     * A page of a listing: its items, how many there are in all ({@code X-Total-Count}), and the path
+     * of the next page ({@code Link} rel="next"), or {@code null} on the last.
+     */
+    record Page(JsonNode items, long total, String next) {
+    }
+
+    /** GETs one page of a listing. */
+    Page page(String path) {
+        HttpResponse<String> response = exchange("GET", path, null);
+        JsonNode items = json(response);
+        long total = response.headers().firstValueAsLong("X-Total-Count").orElse(items.size());
+        String next = response.headers().firstValue("Link")
+                .filter(link -> link.startsWith("<") && link.contains(">; rel=\"next\""))
+                .map(link -> link.substring(1, link.indexOf('>')))
+                .orElse(null);
+        return new Page(items, total, next);
+    }
+
     JsonNode post(String path, Object body) {
         return send("POST", path, body);
     }
@@ -78,6 +97,21 @@ final class AdminApi {
     }
 
     private JsonNode send(String method, String path, Object body) {
+        return json(exchange(method, path, body));
+    }
+
+    /** The body as JSON, or the server's problem detail as an {@link ApiException}. */
+    private static JsonNode json(HttpResponse<String> response) {
+        JsonNode json = response.body().isBlank() ? NullNode.getInstance() : parse(response.body());
+        if (response.statusCode() >= 400) {
+            String detail = json.path("detail").asText(null);
+            throw new ApiException(response.statusCode(), detail != null ? detail
+                    : "the admin service answered " + response.statusCode() + ": " + response.body());
+        }
+        return json;
+    }
+
+    private HttpResponse<String> exchange(String method, String path, Object body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Accept", "application/json");
@@ -91,14 +125,7 @@ final class AdminApi {
                 request.header("Content-Type", "application/json")
                         .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
             }
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            JsonNode json = response.body().isBlank() ? NullNode.getInstance() : parse(response.body());
-            if (response.statusCode() >= 400) {
-                String detail = json.path("detail").asText(null);
-                throw new ApiException(response.statusCode(), detail != null ? detail
-                        : "the admin service answered " + response.statusCode() + ": " + response.body());
-            }
-            return json;
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UnreachableException("the admin service at " + base + " does not answer (" + describe(e)
                     + "); start it with ./sluice up, or point --admin / SLUICE_ADMIN_URL at it", e);

@@ -13,11 +13,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code sluice monitor}: the overview and every queue, refreshed every few seconds until Ctrl-C, as
+ * {@code sluice monitor}: the overview and the busiest queues, refreshed every few seconds until Ctrl-C, as
  * the original monitor.py. While the admin service does not answer it says so and keeps trying.
  */
 @Command(name = "monitor", mixinStandardHelpOptions = true,
-        description = "Watch every queue live: limit, state, backlog, processing, tokens, next token, drain forecast.")
+        description = "Watch the busiest queues live: limit, state, backlog, processing, tokens, next token, drain forecast.")
 final class MonitorCommand implements Callable<Integer> {
 
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
@@ -36,6 +36,10 @@ final class MonitorCommand implements Callable<Integer> {
             description = "the same as --interval, as the original monitor.py took it (sluice monitor 5)")
     Double positionalInterval;
 
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "20",
+            description = "show the N busiest queues (the most tasks waiting; default ${DEFAULT-VALUE}); a line counts the rest")
+    int limit;
+
     @Option(names = "--count", paramLabel = "N", hidden = true, description = "stop after N refreshes (tests)")
     int count;
 
@@ -43,6 +47,9 @@ final class MonitorCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         if (positionalInterval != null) {
             interval = positionalInterval;
+        }
+        if (limit < 1 || limit > 1000) {
+            throw new IllegalArgumentException("--limit must be from 1 to 1000, got " + limit);
         }
         if (!(interval >= 0.1)) {
             throw new IllegalArgumentException("--interval must be at least 0.1 seconds, got " + interval);
@@ -73,7 +80,8 @@ final class MonitorCommand implements Callable<Integer> {
 
     private void print(PrintWriter out, AdminApi api, boolean terminal) {
         JsonNode overview = api.get("/overview");
-        JsonNode queues = api.get("/queues");
+        AdminApi.Page page = api.page("/queues?sort=backlog&limit=" + limit);
+        JsonNode queues = page.items();
         if (root.json) {
             ObjectNode frame = AdminApi.JSON.createObjectNode();
             frame.put("at", Instant.now().toString());
@@ -96,6 +104,9 @@ final class MonitorCommand implements Callable<Integer> {
             out.println("no queues; create one with: sluice queues create \"5/60s\"");
         } else {
             out.print(QueuesCommand.table(queues, now));
+            if (page.total() > queues.size()) {
+                out.println("… and " + (page.total() - queues.size()) + " more queues (--limit N to see more)");
+            }
         }
         out.println();
     }

@@ -55,16 +55,56 @@ final class QueuesCommand implements Runnable {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List every queue with its figures.")
-    void list() {
-        JsonNode queues = root.api().get("/queues");
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "List queues with their figures, the busiest first (most tasks waiting), then by name.")
+    void list(@Option(names = "--limit", paramLabel = "N", defaultValue = "50",
+                      description = "show at most N queues (1 to 1000, default ${DEFAULT-VALUE}); a line counts the rest")
+              int limit,
+              @Option(names = "--all", description = "every queue, page by page") boolean all,
+              @Option(names = "--sort", paramLabel = "ORDER", defaultValue = "backlog",
+                      description = "backlog (the most waiting first) or name (default ${DEFAULT-VALUE})") String sort,
+              @Option(names = "--state", paramLabel = "STATE", description = "only active or only inactive (paused) queues")
+              String state,
+              @Option(names = "--prefix", paramLabel = "TEXT", description = "only queues whose name starts with TEXT")
+              String prefix,
+              @Option(names = "--backlog", description = "only queues with tasks waiting") boolean backlog) {
+        StringBuilder path = new StringBuilder("/queues?sort=").append(encode(sort))
+                .append("&limit=").append(all ? QUEUES_PER_PAGE : limit);
+        if (state != null) {
+            path.append("&state=").append(encode(state));
+        }
+        if (prefix != null) {
+            path.append("&prefix=").append(encode(prefix));
+        }
+        if (backlog) {
+            path.append("&backlog=true");
+        }
+        AdminApi.Page page = root.api().page(path.toString());
+        com.fasterxml.jackson.databind.node.ArrayNode queues = AdminApi.JSON.createArrayNode();
+        queues.addAll((com.fasterxml.jackson.databind.node.ArrayNode) page.items());
+        while (all && page.next() != null) {
+            page = root.api().page(page.next());
+            queues.addAll((com.fasterxml.jackson.databind.node.ArrayNode) page.items());
+        }
+        long rest = Math.max(0, page.total() - queues.size());
         if (root.json) {
             root.printJson(queues);
         } else if (queues.isEmpty()) {
-            root.out().println("no queues; create one with: sluice queues create \"5/60s\"");
+            root.out().println(state == null && prefix == null && !backlog
+                    ? "no queues; create one with: sluice queues create \"5/60s\"" : "no queues match");
         } else {
             root.out().print(table(queues, Instant.now()));
+            if (rest > 0) {
+                root.out().println("… and " + rest + " more (--limit N to see more, --all for every one)");
+            }
         }
+    }
+
+    /** Queues per request of {@code list --all}. */
+    private static final int QUEUES_PER_PAGE = 1_000;
+
+    private static String encode(String value) {
+        return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one queue: limit, state, figures, bucket.")

@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
 /** The command line against a running admin service on the real broker and Redis. */
 class CliIT {
 
+    private static final String PREFIX = "c" + UUID.randomUUID().toString().substring(0, 8);
     private static EmbeddedServer admin;
     private static String url;
 
@@ -34,7 +36,7 @@ class CliIT {
 
     private static EmbeddedServer startAdmin(Map<String, Object> extra) {
         Map<String, Object> properties = new HashMap<>(Map.of("sluice.kafka", SharedServers.kafkaBootstrapServers(),
-                "sluice.redis", SharedServers.redisUri(), "sluice.prefix", "c" + UUID.randomUUID().toString().substring(0, 8),
+                "sluice.redis", SharedServers.redisUri(), "sluice.prefix", PREFIX,
                 "micronaut.server.port", "-1", "sluice.reaper.enabled", "false"));
         properties.putAll(extra);
         return ApplicationContext.run(EmbeddedServer.class, properties);
@@ -122,6 +124,41 @@ class CliIT {
 
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString()).contains("http://127.0.0.1:" + port + " does not answer (connection refused)");
+    }
+
+    @Test
+    void listShowsTheBusiestFirstCountsTheRestAndFilters() throws Exception {
+        String tag = "list-" + UUID.randomUUID().toString().substring(0, 6) + "-";
+        for (String suffix : List.of("a", "b", "c")) {
+            sluice("queues", "create", "1/1h", "--name", tag + suffix);
+        }
+        sluice("queues", "deactivate", tag + "a");
+        // tasks straight into the queue topics (no router or gate runs here): they wait
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(Map.of(
+                "bootstrap.servers", SharedServers.kafkaBootstrapServers()),
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (String[] waiting : new String[][] {{"b", "3"}, {"c", "1"}}) {
+                for (int i = 0; i < Integer.parseInt(waiting[1]); i++) {
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+                            PREFIX + ".q." + tag + waiting[0], new byte[0], "{}".getBytes()));
+                }
+            }
+        }
+        JsonNode busiest = sluice("--json", "queues", "list", "--prefix", tag, "--limit", "2").json();
+
+        assertThat(busiest.findValuesAsText("name")).containsExactly(tag + "b", tag + "c");
+        Cli.Run two = sluice("queues", "list", "--prefix", tag, "--limit", "2");
+        assertThat(two.out()).contains("… and 1 more");
+        assertThat(sluice("--json", "queues", "list", "--prefix", tag, "--sort", "name").json().findValuesAsText("name"))
+                .containsExactly(tag + "a", tag + "b", tag + "c");
+        assertThat(sluice("--json", "queues", "list", "--prefix", tag, "--state", "inactive").json()
+                .findValuesAsText("name")).containsExactly(tag + "a");
+        assertThat(sluice("--json", "queues", "list", "--prefix", tag, "--all", "--sort", "name").json()
+                .findValuesAsText("name")).hasSize(3);
+        Cli.Run wrong = sluice("queues", "list", "--limit", "0");
+        assertThat(wrong.exit()).isEqualTo(1);
+        assertThat(wrong.err()).contains("limit");
     }
 
     @Test

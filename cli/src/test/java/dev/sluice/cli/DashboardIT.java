@@ -38,7 +38,9 @@ class DashboardIT {
                     .contains("<span data-field=\"redis\" class=\"up\">redis up")
                     .containsPattern("<canvas id=\"chart\" width=\"900\" height=\"220\" data-total=\"" + releases
                             + "\" data-peak=\"[1-5]\">")
-                    .contains("Last 60 s: " + releases + " released", "limit 5/1s");
+                    .contains("Last 60 s: " + releases + " released", "limit 5/1s")
+                    // the listing is a page: it says how many queues there are
+                    .contains("<span id=\"shown\" role=\"status\">1 queue</span>");
         }
     }
 }

@@ -87,21 +87,41 @@ public final class QueueRegistry {
         return find(name).orElseThrow(() -> new UnknownQueueException(name));
     }
 
-    /** Every queue, ordered by name. */
+    /**
+     * Every queue, ordered by name: the index, then every queue's metadata pipelined, a thousand to a
+     * round trip (one round trip per queue took a second and a half for 10,000 queues).
+     */
     public List<Queue> list() {
-        List<Queue> queues = new ArrayList<>();
+        List<QueueName> names = new ArrayList<>();
         for (String member : redis.smembers(keys.index())) {
-            QueueName name;
             try {
-                name = QueueName.of(member);
+                names.add(QueueName.of(member));
             } catch (IllegalArgumentException foreign) {
-                continue; // not written by Sluice
+                // not written by Sluice
             }
-            find(name).ifPresent(queues::add);
+        }
+        List<Queue> queues = new ArrayList<>(names.size());
+        for (int from = 0; from < names.size(); from += LIST_BATCH) {
+            List<QueueName> batch = names.subList(from, Math.min(names.size(), from + LIST_BATCH));
+            List<redis.clients.jedis.Response<Map<String, String>>> metas = new ArrayList<>(batch.size());
+            try (redis.clients.jedis.AbstractPipeline pipeline = redis.pipelined()) {
+                for (QueueName name : batch) {
+                    metas.add(pipeline.hgetAll(keys.meta(name)));
+                }
+                pipeline.sync();
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                Map<String, String> meta = metas.get(i).get();
+                if (!meta.isEmpty()) { // an index entry left by a removal cut short
+                    queues.add(fromMeta(batch.get(i), meta));
+                }
+            }
         }
         queues.sort(Comparator.comparing(Queue::name));
         return queues;
     }
+
+    private static final int LIST_BATCH = 1_000;
 
     /** Changes the rate; the next acquisition uses it. */
     public Queue updateRateLimit(QueueName name, RateLimit rateLimit) {
