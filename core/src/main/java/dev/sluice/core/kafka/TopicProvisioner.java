@@ -26,6 +26,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
  */
 public final class TopicProvisioner {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TopicProvisioner.class);
+
     private final Admin admin;
     private final Topics topics;
     private final short replicationFactor;
@@ -85,6 +87,50 @@ public final class TopicProvisioner {
         }
         create(wanted);
         keepWork();
+        roomForGroupMetadata();
+    }
+
+    /**
+     * The most bytes of one record of {@code __consumer_offsets} Sluice asks for: a consumer group's
+     * metadata is one record there, and the gate's lists every queue topic (its members' subscriptions
+     * and assignments, about 150 bytes a queue). At Kafka's default of 1 MiB a gate stopped releasing
+     * for good past about 6,000 queues ({@code RecordTooLargeException} at its next rebalance); 16 MiB
+     * holds about 100,000.
+     */
+    static final int GROUP_METADATA_BYTES = 16 * 1024 * 1024;
+
+    private static final String OFFSETS_TOPIC = "__consumer_offsets";
+
+    /**
+     * Raises {@code __consumer_offsets}' {@code max.message.bytes} to {@link #GROUP_METADATA_BYTES} when it
+     * is lower. A cluster that refuses (no ALTER_CONFIGS right, a managed service's policy) is told in a
+     * warning what that means, and Sluice runs on: a gate holds fewer queues there.
+     */
+    public void roomForGroupMetadata() {
+        org.apache.kafka.common.config.ConfigResource offsets = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, OFFSETS_TOPIC);
+        try {
+            var config = admin.describeConfigs(List.of(offsets)).all().get(30, TimeUnit.SECONDS).get(offsets);
+            var entry = config == null ? null : config.get(org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+            if (entry != null && entry.value() != null && Long.parseLong(entry.value()) >= GROUP_METADATA_BYTES) {
+                return;
+            }
+            admin.incrementalAlterConfigs(Map.of(offsets, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry(
+                            org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                            Integer.toString(GROUP_METADATA_BYTES)),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
+            LOG.info("Raised {}' max.message.bytes to {}: a gate's group metadata lists every queue", OFFSETS_TOPIC,
+                    GROUP_METADATA_BYTES);
+        } catch (ExecutionException e) {
+            LOG.warn("Kafka did not let {}' max.message.bytes be raised to {} ({}): with its limit a gate holds about"
+                    + " 6,000 queues per MiB; raise it there, or run more gates", OFFSETS_TOPIC, GROUP_METADATA_BYTES,
+                    e.getCause().toString());
+        } catch (TimeoutException e) {
+            LOG.warn("Kafka did not answer about {}' max.message.bytes; left as it is", OFFSETS_TOPIC);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Creates the queue's topic (one partition: the queue is FIFO) unless it exists. */

@@ -69,6 +69,20 @@ class TopicProvisionerIT {
     }
 
     @Test
+    void theOffsetsTopicTakesAGateGroupsMetadataOfManyQueues() throws Exception {
+        // a gate's group metadata lists every queue topic: at Kafka's 1 MiB a gate of 10,000 queues
+        // stopped releasing for good (RecordTooLargeException at its next rebalance; bench/run scale)
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                SharedServers.kafkaBootstrapServers()))) {
+            new TopicProvisioner(admin, new Topics("p" + UUID.randomUUID().toString().substring(0, 8)), (short) 1)
+                    .ensureSharedTopics(2);
+
+            assertThat(setting(admin, "__consumer_offsets", TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "16777216"))
+                    .isEqualTo("16777216");
+        }
+    }
+
+    @Test
     void aQueueTopicMadeBeforeWithTheBrokersDefaultIsBroughtToKeepItsRecordsAtTheNextStart() throws Exception {
         Topics topics = new Topics("p" + UUID.randomUUID().toString().substring(0, 8));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
