@@ -102,6 +102,32 @@ public final class TopicProvisioner {
     private static final String OFFSETS_TOPIC = "__consumer_offsets";
 
     /**
+     * The offsets topic's configuration. Kafka creates that topic when a group coordinator is first
+     * looked for: on a new cluster it does not exist yet, so a coordinator is looked for (the gate
+     * group's) and the topic waited for, up to 30 s.
+     */
+    private org.apache.kafka.clients.admin.Config offsetsTopicConfig(org.apache.kafka.common.config.ConfigResource offsets)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                return admin.describeConfigs(List.of(offsets)).all().get(30, TimeUnit.SECONDS).get(offsets);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+                        || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    admin.describeConsumerGroups(List.of(topics.gateGroup())).all().get(10, TimeUnit.SECONDS);
+                } catch (ExecutionException | TimeoutException stillComing) {
+                    // the coordinator is being made: the topic comes with it
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    /**
      * Raises {@code __consumer_offsets}' {@code max.message.bytes} to {@link #GROUP_METADATA_BYTES} when it
      * is lower. A cluster that refuses (no ALTER_CONFIGS right, a managed service's policy) is told in a
      * warning what that means, and Sluice runs on: a gate holds fewer queues there.
@@ -110,7 +136,7 @@ public final class TopicProvisioner {
         org.apache.kafka.common.config.ConfigResource offsets = new org.apache.kafka.common.config.ConfigResource(
                 org.apache.kafka.common.config.ConfigResource.Type.TOPIC, OFFSETS_TOPIC);
         try {
-            var config = admin.describeConfigs(List.of(offsets)).all().get(30, TimeUnit.SECONDS).get(offsets);
+            var config = offsetsTopicConfig(offsets);
             var entry = config == null ? null : config.get(org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
             if (entry != null && entry.value() != null && Long.parseLong(entry.value()) >= GROUP_METADATA_BYTES) {
                 return;
