@@ -47,6 +47,8 @@ public final class Gate implements AutoCloseable {
     private Gate(GateConfig config) {
         this.config = config;
         TopicProvisioner.ensureSharedTopics(config.sluice(), config.readyPartitions());
+        // its group's metadata lists every queue topic: past about 6,000 queues, more than Kafka's 1 MiB
+        TopicProvisioner.roomForGroupMetadata(config.sluice());
         this.redis = RedisClient.create(config.sluice().redisUri());
         this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());

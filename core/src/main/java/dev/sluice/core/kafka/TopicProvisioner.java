@@ -58,12 +58,25 @@ public final class TopicProvisioner {
     }
 
     private static void ensureSharedTopics(Map<String, Object> kafka, Topics topics, int readyPartitions) {
+        withAdmin(kafka, admin -> new TopicProvisioner(admin, topics, (short) 1).ensureSharedTopics(readyPartitions));
+    }
+
+    /**
+     * The gate's part at start: {@link #roomForGroupMetadata()}, with a short-lived admin client. Only
+     * the gate's group lists every queue topic, so only the gate changes {@code __consumer_offsets}.
+     */
+    public static void roomForGroupMetadata(dev.sluice.core.SluiceConfig config) {
+        withAdmin(config.kafkaProperties(), admin -> new TopicProvisioner(admin, config.topics(), (short) 1)
+                .roomForGroupMetadata());
+    }
+
+    private static void withAdmin(Map<String, Object> kafka, java.util.function.Consumer<Admin> work) {
         Map<String, Object> properties = new java.util.HashMap<>(kafka);
         properties.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000);
         properties.put(org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         Admin admin = Admin.create(properties);
         try {
-            new TopicProvisioner(admin, topics, (short) 1).ensureSharedTopics(readyPartitions);
+            work.accept(admin);
         } finally {
             admin.close(java.time.Duration.ofSeconds(5));
         }
@@ -87,7 +100,6 @@ public final class TopicProvisioner {
         }
         create(wanted);
         keepWork();
-        roomForGroupMetadata();
     }
 
     /**
