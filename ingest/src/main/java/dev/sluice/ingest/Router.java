@@ -5,6 +5,7 @@ import dev.sluice.core.kafka.TopicProvisioner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serdes;
@@ -38,6 +39,7 @@ public final class Router implements AutoCloseable {
 
     public static Router start(SluiceConfig config, dev.sluice.core.RecordLimits limits) {
         TopicProvisioner.ensureSharedTopics(config, 8);
+        SourceOffsets.seed(config.kafkaProperties(), applicationId(config), List.of(config.topics().tasks()));
         RegistryQueueDirectory directory = new RegistryQueueDirectory(config.redisUri(), config.keys());
         KafkaStreams streams = new KafkaStreams(
                 RouterTopology.build(config.topics(), directory, limits), properties(config));

@@ -6,6 +6,7 @@ import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Topics;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
 
@@ -33,7 +34,8 @@ public final class RouterTopology {
             return topics.queue(QueueName.of(new String(header.value(), StandardCharsets.UTF_8)));
         };
         Topology topology = new Topology();
-        topology.addSource("submissions", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
+        // never starts a partition over from its earliest record: see SourceOffsets
+        topology.addSource(AutoOffsetReset.none(), "submissions", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
                 topics.tasks());
         topology.addProcessor("route", () -> new RoutingProcessor(directory, limits), "submissions");
         topology.addSink(RoutingProcessor.ROUTED, queueTopic, Serdes.ByteArray().serializer(),

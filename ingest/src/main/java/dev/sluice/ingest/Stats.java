@@ -34,6 +34,8 @@ public final class Stats implements AutoCloseable {
 
     public static Stats start(SluiceConfig config) {
         TopicProvisioner.ensureSharedTopics(config, 8);
+        SourceOffsets.seed(config.kafkaProperties(), config.topics().statsGroup(),
+                java.util.List.of(config.topics().events(), config.topics().ready()));
         RedisClient redis = RedisClient.create(config.redisUri());
         KafkaStreams streams = new KafkaStreams(
                 StatsTopology.build(config.topics(), new RedisStatsSink(redis, config.keys())), properties(config));

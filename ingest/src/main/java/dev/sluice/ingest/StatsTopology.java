@@ -9,6 +9,7 @@ import java.time.Duration;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -47,7 +48,9 @@ public final class StatsTopology {
     public static Topology build(Topics topics, StatsSink sink) {
         StreamsBuilder builder = new StreamsBuilder();
         KStream<String, TaskEvent> events = builder
-                .stream(topics.events(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+                // never counts a partition again from its earliest record: see SourceOffsets
+                .stream(topics.events(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                        .withOffsetResetPolicy(AutoOffsetReset.none()))
                 .flatMap((key, value) -> {
                     try {
                         TaskEvent event = TaskEvent.fromJson(value);
@@ -71,7 +74,8 @@ public final class StatsTopology {
 
         // one record per release: cached, so that the sink sees a queue's figure once per commit
         KStream<String, Long> releases = builder
-                .stream(topics.ready(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+                .stream(topics.ready(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                        .withOffsetResetPolicy(AutoOffsetReset.none()))
                 .process(ReleasedQueue::new);
         KGroupedStream<String, Long> byQueue = releases.groupByKey(Grouped.with("releases", Serdes.String(), Serdes.Long()));
         byQueue.reduce(Long::sum, Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("released-totals")
