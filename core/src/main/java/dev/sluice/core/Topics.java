@@ -49,6 +49,14 @@ public record Topics(String prefix) {
         return prefix + "-worker";
     }
 
+    /**
+     * The workers' share group in share mode ({@code SLUICE_WORKER_MODE=share}): {@code sluice-worker-share}
+     * under the default prefix (a share group and a consumer group cannot have the same id).
+     */
+    public String workerShareGroup() {
+        return prefix + "-worker-share";
+    }
+
     /** The group that moves retries out of the delay tiers: {@code sluice-delay} under the default prefix. */
     public String delayGroup() {
         return prefix + "-delay";

@@ -100,6 +100,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         config.put("transaction.state.log.num.partitions", "5");
         config.put("share.coordinator.state.topic.replication.factor", "1");
         config.put("share.coordinator.state.topic.min.isr", "1");
+        // 50 by default: created on a share group's first use, which then waited seconds for it
+        config.put("share.coordinator.state.topic.num.partitions", "5");
         config.put("group.initial.rebalance.delay.ms", "0");
         config.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
         // A transaction's first write to a partition waits while the previous transaction's markers are

@@ -43,21 +43,12 @@ final class StartSchedule {
 
     /** As {@link #offer(TopicPartition, ConsumerRecord)}, noting when it was fetched (Redis micros). */
     boolean offer(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, long fetchedMicros) {
-        Header start = record.headers().lastHeader(TaskHeaders.START_AT);
-        if (start == null) {
+        long[] slot = slotOf(record);
+        if (slot == null) {
             return false;
         }
-        long startMicros = parse(start.value());
-        long byMicros;
-        if (startMicros == NONE) {
-            // a stamp we did not write: treat it as missed, so the gate stamps it anew
-            startMicros = 0;
-            byMicros = 0;
-        } else {
-            Header by = record.headers().lastHeader(TaskHeaders.START_BY);
-            long parsed = by == null ? NONE : parse(by.value());
-            byMicros = parsed == NONE || parsed < startMicros ? startMicros + StartGuard.MIN_TOLERANCE_MICROS : parsed;
-        }
+        long startMicros = slot[0];
+        long byMicros = slot[1];
         entries.add(new Entry(partition, record, startMicros, byMicros, fetchedMicros, sequence++));
         return true;
     }
@@ -82,6 +73,26 @@ final class StartSchedule {
     /** Drops the tasks of partitions this worker no longer owns: their next owner runs them. */
     void forget(Collection<TopicPartition> partitions) {
         entries.removeIf(entry -> partitions.contains(entry.partition()));
+    }
+
+    /**
+     * A record's start slot and latest start ({@code {startMicros, byMicros}}, Redis microseconds), or
+     * null when it has none. A stamp Sluice did not write counts as missed ({@code {0, 0}}), so the gate
+     * stamps it anew.
+     */
+    static long[] slotOf(ConsumerRecord<byte[], byte[]> record) {
+        Header start = record.headers().lastHeader(TaskHeaders.START_AT);
+        if (start == null) {
+            return null;
+        }
+        long startMicros = parse(start.value());
+        if (startMicros == NONE) {
+            return new long[] {0, 0};
+        }
+        Header by = record.headers().lastHeader(TaskHeaders.START_BY);
+        long parsed = by == null ? NONE : parse(by.value());
+        return new long[] {startMicros,
+                parsed == NONE || parsed < startMicros ? startMicros + StartGuard.MIN_TOLERANCE_MICROS : parsed};
     }
 
     /** A non-negative decimal number, or {@link #NONE}. */

@@ -338,7 +338,15 @@ final class TaskRunner {
 
     private Task toTask(ConsumerRecord<byte[], byte[]> record, Slot mine) {
         Map<String, String> headers = new RecordHeaderMap(record.headers());
-        String queue = knownQueue(headers.get(TaskHeaders.QUEUE), mine);
+        return read(record, headers, knownQueue(headers.get(TaskHeaders.QUEUE), mine));
+    }
+
+    /**
+     * The task a record carries, its queue name already checked.
+     *
+     * @throws IllegalArgumentException its attempt header is not a number
+     */
+    static Task read(ConsumerRecord<byte[], byte[]> record, Map<String, String> headers, String queue) {
         String id = headers.get(TaskHeaders.ID);
         if (id == null) {
             id = record.topic() + "-" + record.partition() + "-" + record.offset();

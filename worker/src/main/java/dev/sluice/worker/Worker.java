@@ -29,20 +29,26 @@ import redis.clients.jedis.RedisClient;
  * tasks at once, each started at the slot the gate stamped on it (on Redis's clock, read every second),
  * each partition committed only up to its first unfinished task. Start one with {@link #start};
  * {@link #close()} stops fetching, lets running tasks finish within the handler timeout, commits and
- * leaves.
+ * leaves. In share mode ({@link WorkerConfig.Mode#SHARE}) a share group hands the tasks out instead
+ * ({@link ShareLoop}); the rest is the same.
  */
 public final class Worker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
 
+    // the consumer group's (mode GROUP), else null
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final KafkaProducer<byte[], byte[]> producer;
     private final HandlerThreads handlerThreads;
     private final WriteBacks writeBacks;
     private final WorkerLoop loop;
     private final java.util.concurrent.ScheduledExecutorService watchdog;
-    private final EventBatcher events;
     private final Thread thread;
+    // the share group's (mode SHARE), else null
+    private final ShareLoop share;
+    private final KafkaConsumer<byte[], byte[]> metadata;
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final EventBatcher events;
     private final KafkaConsumer<byte[], byte[]> delayConsumer;
     private final KafkaProducer<byte[], byte[]> delayProducer;
     private final DelayForwarder delays;
@@ -52,8 +58,10 @@ public final class Worker implements AutoCloseable {
     private final RedisClient redis;
     private final RedisClock clock;
     private final ClockSyncer clockSyncer;
+    private final WorkerConfig config;
 
     private Worker(WorkerConfig config, List<TaskHandler> extraHandlers) {
+        this.config = config;
         this.handlers = new HashMap<>();
         try {
             ServiceLoader.load(TaskHandler.class).forEach(h -> handlers.put(h.name(), h));
@@ -70,21 +78,46 @@ public final class Worker implements AutoCloseable {
             }
         }
         TopicProvisioner.ensureSharedTopics(config.sluice(), 8);
-        this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
-                new ByteArrayDeserializer());
         this.producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(),
                 new ByteArraySerializer());
-        this.handlerThreads = new HandlerThreads(config.concurrency(), daemon("sluice-task-"));
-        this.writeBacks = writeBacks(config, consumer);
         this.events = new EventBatcher(producer, config.sluice().topics());
         this.redis = RedisClient.create(config.sluice().redisUri());
         this.clock = new RedisClock(redis);
         this.clockSyncer = new ClockSyncer(clock);
-        this.loop = new WorkerLoop(config, consumer, handlers,
-                new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts(), events), writeBacks,
-                handlerThreads, metrics, clock);
-        this.thread = new Thread(this::runLoop, "sluice-worker");
-        this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("sluice-timeouts-"));
+        TaskOutcomes outcomes = new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts(), events);
+        if (config.mode() == WorkerConfig.Mode.SHARE) {
+            ShareGroups.configure(config);
+            this.consumer = null;
+            this.handlerThreads = null;
+            this.writeBacks = null;
+            this.loop = null;
+            this.thread = null;
+            this.watchdog = null;
+            Map<String, Object> metadataConfig = config.sluice().kafkaProperties();
+            metadataConfig.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+            this.metadata = new KafkaConsumer<>(metadataConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            KnownTopics known = new KnownTopics(metadata);
+            this.share = new ShareLoop(config, handlers, outcomes, producer, clock, metrics, topic -> {
+                synchronized (known) { // one consumer, asked from every slot thread
+                    return known.exists(topic);
+                }
+            }, (perPoll, clientId) -> ShareGroups.consumer(config, perPoll, clientId), () -> {
+                try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                        config.sluice().kafkaProperties())) {
+                    return ShareGroups.assignedMembers(admin, config);
+                }
+            });
+        } else {
+            this.share = null;
+            this.metadata = null;
+            this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer());
+            this.handlerThreads = new HandlerThreads(config.concurrency(), daemon("sluice-task-"));
+            this.writeBacks = writeBacks(config, consumer);
+            this.loop = new WorkerLoop(config, consumer, handlers, outcomes, writeBacks, handlerThreads, metrics, clock);
+            this.thread = new Thread(this::runLoop, "sluice-worker");
+            this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("sluice-timeouts-"));
+        }
         Map<String, Object> delayConsumerConfig = consumerConfig(config);
         delayConsumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, config.sluice().topics().delayGroup());
         delayConsumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
@@ -119,11 +152,16 @@ public final class Worker implements AutoCloseable {
         Worker worker = new Worker(config, handlers);
         worker.clockSyncer.start();
         worker.warmUp(config);
-        worker.watchdog.scheduleWithFixedDelay(worker.loop::timeOutOverdue, 50, 50, TimeUnit.MILLISECONDS);
-        worker.thread.start();
+        if (worker.share != null) {
+            worker.share.start();
+        } else {
+            worker.watchdog.scheduleWithFixedDelay(worker.loop::timeOutOverdue, 50, 50, TimeUnit.MILLISECONDS);
+            worker.thread.start();
+        }
         worker.delayThread.start();
-        LOG.info("Worker started: {} at once, handler {}, up to {} attempts", config.concurrency(),
-                config.handler(), config.maxAttempts());
+        LOG.info("Worker started ({} mode): {} at once, handler {}, up to {} attempts",
+                config.mode().name().toLowerCase(java.util.Locale.ROOT), config.concurrency(), config.handler(),
+                config.maxAttempts());
         return worker;
     }
 
@@ -149,7 +187,7 @@ public final class Worker implements AutoCloseable {
      */
     public boolean awaitReady(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        if (!loop.awaitJoined(timeout)) {
+        if (!(share != null ? share.awaitJoined(timeout) : loop.awaitJoined(timeout))) {
             return false;
         }
         while (!clock.known()) {
@@ -175,15 +213,26 @@ public final class Worker implements AutoCloseable {
 
     @Override
     public void close() {
-        loop.stop();
-        delays.stop();
-        join();
-        consumer.close();
+        if (share != null) {
+            share.stop();
+            delays.stop();
+            share.join(config.handlerTimeout().plusSeconds(10));
+            join();
+            share.close();
+            metadata.close();
+        } else {
+            loop.stop();
+            delays.stop();
+            join();
+            consumer.close();
+        }
         delayConsumer.close();
         delayProducer.close(Duration.ofSeconds(10));
-        writeBacks.close(Duration.ofSeconds(10)); // after the consumer's close, which commits with it
-        watchdog.shutdownNow();
-        handlerThreads.shutdownNow();
+        if (share == null) {
+            writeBacks.close(Duration.ofSeconds(10)); // after the consumer's close, which commits with it
+            watchdog.shutdownNow();
+            handlerThreads.shutdownNow();
+        }
         events.close();
         producer.close(Duration.ofSeconds(10));
         clockSyncer.close();
@@ -193,15 +242,21 @@ public final class Worker implements AutoCloseable {
 
     /** Stops as a killed process would: nothing more committed, running tasks abandoned. For tests. */
     void halt() {
-        loop.halt();
+        if (share != null) {
+            share.halt();
+        } else {
+            loop.halt();
+        }
         delays.stop();
         join();
         delayConsumer.close(CloseOptions.timeout(Duration.ZERO));
         delayProducer.close(Duration.ZERO);
-        watchdog.shutdownNow();
-        handlerThreads.shutdownNow();
-        consumer.close(CloseOptions.timeout(Duration.ZERO));
-        writeBacks.close(Duration.ZERO);
+        if (share == null) {
+            watchdog.shutdownNow();
+            handlerThreads.shutdownNow();
+            consumer.close(CloseOptions.timeout(Duration.ZERO));
+            writeBacks.close(Duration.ZERO);
+        }
         events.close();
         producer.close(Duration.ZERO);
         clockSyncer.close();
@@ -210,7 +265,9 @@ public final class Worker implements AutoCloseable {
 
     private void join() {
         try {
-            thread.join(60_000);
+            if (thread != null) {
+                thread.join(60_000);
+            }
             delayThread.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

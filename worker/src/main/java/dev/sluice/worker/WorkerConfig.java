@@ -15,20 +15,45 @@ import java.util.Objects;
  * @param handlerTimeout a handler running longer fails the attempt
  * @param handler the name of the handler for every queue without one of its own ({@code log} by default)
  * @param queueHandlers handler names per queue name
+ * @param mode how workers share {@code sluice.ready}: a consumer group (the default) or a share group
  */
 public record WorkerConfig(SluiceConfig sluice, int concurrency, int maxAttempts, Duration handlerTimeout,
-                           String handler, Map<String, String> queueHandlers) {
+                           String handler, Map<String, String> queueHandlers, Mode mode) {
+
+    /** How the workers share {@code sluice.ready}'s records. */
+    public enum Mode {
+        /**
+         * Consumer group {@code sluice-worker}: each partition is one worker's; as many working workers as
+         * partitions; a task's write-backs and its commit in one transaction; finished tasks never re-run.
+         */
+        GROUP,
+        /**
+         * Share group {@code sluice-worker-share} (Kafka's queues, KIP-932): records handed out one by one
+         * to any number of workers; at-least-once (ADR 0003).
+         */
+        SHARE;
+
+        static Mode parse(String text) {
+            return switch (text.strip().toLowerCase(java.util.Locale.ROOT)) {
+                case "group" -> GROUP;
+                case "share" -> SHARE;
+                default -> throw new IllegalArgumentException(ENV_MODE + " must be group or share, got \"" + text + "\"");
+            };
+        }
+    }
 
     public static final String ENV_CONCURRENCY = "SLUICE_WORKER_CONCURRENCY";
     public static final String ENV_MAX_ATTEMPTS = "SLUICE_WORKER_MAX_ATTEMPTS";
     public static final String ENV_TIMEOUT_MS = "SLUICE_WORKER_TIMEOUT_MS";
     public static final String ENV_HANDLER = "SLUICE_WORKER_HANDLER";
     public static final String ENV_QUEUE_HANDLERS = "SLUICE_WORKER_QUEUE_HANDLERS";
+    public static final String ENV_MODE = "SLUICE_WORKER_MODE";
 
     public WorkerConfig {
         Objects.requireNonNull(sluice, "sluice");
         Objects.requireNonNull(handlerTimeout, "handlerTimeout");
         Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(mode, "mode");
         queueHandlers = Map.copyOf(queueHandlers);
         if (concurrency < 1 || concurrency > 1_000) {
             throw new IllegalArgumentException("the worker's concurrency must be between 1 and 1000, got " + concurrency);
@@ -43,7 +68,7 @@ public record WorkerConfig(SluiceConfig sluice, int concurrency, int maxAttempts
 
     /** Defaults: 4 at once, 3 attempts, 30 s per attempt, the logging handler. */
     public static WorkerConfig of(SluiceConfig sluice) {
-        return new WorkerConfig(sluice, 4, 3, Duration.ofSeconds(30), "log", Map.of());
+        return new WorkerConfig(sluice, 4, 3, Duration.ofSeconds(30), "log", Map.of(), Mode.GROUP);
     }
 
     public static WorkerConfig fromEnvironment(Map<String, String> env) {
@@ -54,7 +79,8 @@ public record WorkerConfig(SluiceConfig sluice, int concurrency, int maxAttempts
                     Env.integer(env, ENV_MAX_ATTEMPTS, defaults.maxAttempts()),
                     Duration.ofMillis(Env.integer(env, ENV_TIMEOUT_MS, (int) defaults.handlerTimeout().toMillis())),
                     Env.text(env, ENV_HANDLER, defaults.handler()),
-                    queueHandlers(Env.text(env, ENV_QUEUE_HANDLERS, "")));
+                    queueHandlers(Env.text(env, ENV_QUEUE_HANDLERS, "")),
+                    Mode.parse(Env.text(env, ENV_MODE, "group")));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("worker configuration: " + e.getMessage(), e);
         }
@@ -78,18 +104,22 @@ public record WorkerConfig(SluiceConfig sluice, int concurrency, int maxAttempts
     }
 
     public WorkerConfig withConcurrency(int value) {
-        return new WorkerConfig(sluice, value, maxAttempts, handlerTimeout, handler, queueHandlers);
+        return new WorkerConfig(sluice, value, maxAttempts, handlerTimeout, handler, queueHandlers, mode);
     }
 
     public WorkerConfig withHandler(String name) {
-        return new WorkerConfig(sluice, concurrency, maxAttempts, handlerTimeout, name, queueHandlers);
+        return new WorkerConfig(sluice, concurrency, maxAttempts, handlerTimeout, name, queueHandlers, mode);
     }
 
     public WorkerConfig withMaxAttempts(int value) {
-        return new WorkerConfig(sluice, concurrency, value, handlerTimeout, handler, queueHandlers);
+        return new WorkerConfig(sluice, concurrency, value, handlerTimeout, handler, queueHandlers, mode);
     }
 
     public WorkerConfig withHandlerTimeout(Duration value) {
-        return new WorkerConfig(sluice, concurrency, maxAttempts, value, handler, queueHandlers);
+        return new WorkerConfig(sluice, concurrency, maxAttempts, value, handler, queueHandlers, mode);
+    }
+
+    public WorkerConfig withMode(Mode value) {
+        return new WorkerConfig(sluice, concurrency, maxAttempts, handlerTimeout, handler, queueHandlers, value);
     }
 }

@@ -24,6 +24,8 @@ public final class WorkerMain {
                     SLUICE_TOPIC_PREFIX, SLUICE_WORKER_CONCURRENCY (4), SLUICE_WORKER_MAX_ATTEMPTS (3),
                     SLUICE_WORKER_TIMEOUT_MS (30000), SLUICE_WORKER_HANDLER (log),
                     SLUICE_WORKER_QUEUE_HANDLERS (queue=handler,... for queues with a handler of their own),
+                    SLUICE_WORKER_MODE (group; share: a Kafka share group hands tasks to any number of workers,
+                    past sluice.ready's partitions, at least once),
                     SLUICE_HTTP_ALLOWED_HOSTS (the http handler calls public addresses only, unless these
                     names, addresses or CIDR blocks, or *, allow more), SLUICE_HTTP_MAX_RESPONSE_BYTES (1048576).""");
             return;

@@ -162,8 +162,14 @@ final class WriteBacks {
         return true;
     }
 
-    /** A task sent back to a queue removed meanwhile goes to the dead letters, with the reason. */
     private ProducerRecord<byte[], byte[]> deadIfRemoved(ProducerRecord<byte[], byte[]> record) {
+        return deadIfRemoved(record, topicExists, isQueueTopic, deadTopic);
+    }
+
+    /** A task sent back to a queue removed meanwhile goes to the dead letters, with the reason. */
+    static ProducerRecord<byte[], byte[]> deadIfRemoved(ProducerRecord<byte[], byte[]> record,
+                                                       Predicate<String> topicExists, Predicate<String> isQueueTopic,
+                                                       String deadTopic) {
         if (!isQueueTopic.test(record.topic()) || topicExists.test(record.topic())) {
             return record;
         }

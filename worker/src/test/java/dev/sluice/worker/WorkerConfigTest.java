@@ -36,6 +36,23 @@ class WorkerConfigTest {
     }
 
     @Test
+    void readsTheModeAndFitsTheShareGroupsLockAroundTheTimeout() {
+        assertThat(WorkerConfig.fromEnvironment(Map.of()).mode()).isEqualTo(WorkerConfig.Mode.GROUP);
+        assertThat(WorkerConfig.fromEnvironment(Map.of("SLUICE_WORKER_MODE", "Share")).mode())
+                .isEqualTo(WorkerConfig.Mode.SHARE);
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("SLUICE_WORKER_MODE", "queue")))
+                .hasMessageContaining("SLUICE_WORKER_MODE must be group or share, got \"queue\"");
+        assertThat(WorkerConfig.fromEnvironment(Map.of()).sluice().topics().workerShareGroup())
+                .isEqualTo("sluice-worker-share");
+        // the handler timeout plus 10 s, within Kafka's default bounds of 15 s and 60 s
+        assertThat(ShareGroups.lockFor(Duration.ofSeconds(30))).isEqualTo(Duration.ofSeconds(40));
+        assertThat(ShareGroups.lockFor(Duration.ofSeconds(1))).isEqualTo(Duration.ofSeconds(15));
+        assertThat(ShareGroups.lockFor(Duration.ofMinutes(5))).isEqualTo(Duration.ofSeconds(60));
+        assertThat(ShareLoop.consumerCount(2)).isEqualTo(2);
+        assertThat(ShareLoop.consumerCount(64)).isEqualTo(ShareLoop.MAX_CONSUMERS);
+    }
+
+    @Test
     void anUnknownHandlerIsRefusedAtStart() {
         WorkerConfig config = WorkerConfig.of(dev.sluice.core.SluiceConfig.defaults()).withHandler("carrier-pigeon");
 

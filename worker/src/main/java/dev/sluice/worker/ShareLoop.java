@@ -1,0 +1,448 @@
+package dev.sluice.worker;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.redis.RedisClock;
+import dev.sluice.worker.api.RecordHeaderMap;
+import dev.sluice.worker.api.Task;
+import dev.sluice.worker.api.TaskHandler;
+import dev.sluice.worker.api.TaskResult;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.ShareConsumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker in share mode ({@code SLUICE_WORKER_MODE=share}): Kafka's share group (KIP-932) hands
+ * {@code sluice.ready}'s records out one by one to any number of workers, so workers scale past the
+ * partition count. ADR 0003 says what it costs against the consumer group.
+ *
+ * <p>A few share consumers per worker, each on a thread of its own, each taking at most its share of the
+ * slots per poll. Kafka's explicit acknowledgement lets a consumer poll again only once every record of
+ * its last poll is acknowledged, so each consumer runs its batch on the slot threads (each task at its
+ * start slot, as in the consumer-group mode), waits for all of them, acknowledges each and commits the
+ * acknowledgements; the other consumers keep fetching meanwhile. A task's ending decides its
+ * acknowledgement: done, or its retry, dead letter or send-back written: {@code ACCEPT}; that write
+ * failed: {@code RELEASE}, so that Kafka hands the task out again. Nothing is acknowledged before its
+ * task ended or its write-back was written, so a crash loses nothing: Kafka hands the crashed worker's
+ * tasks out again when their acquisition locks run out, and, their slots gone by then, they go back
+ * through their queue's limit. At least once: a task that ended but whose acknowledgement a crash lost
+ * runs again (through the limit), and write-backs are not in a transaction with the acknowledgement.
+ */
+final class ShareLoop {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ShareLoop.class);
+    /** Share consumers per worker at most: each polls while the others' batches run. */
+    static final int MAX_CONSUMERS = 4;
+    private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long past the handler timeout a consumer waits for a handler that ignores its interruption. */
+    private static final long STUCK_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final WorkerConfig config;
+    private final Map<String, TaskHandler> handlers;
+    private final TaskOutcomes outcomes;
+    private final Producer<byte[], byte[]> producer;
+    private final RedisClock clock;
+    private final WorkerMetrics metrics;
+    private final Predicate<String> topicExists;
+    private final List<ShareConsumer<byte[], byte[]>> consumers;
+    private final List<Thread> threads = new ArrayList<>();
+    private final ExecutorService slots;
+    private final ScheduledExecutorService alarms;
+    private final ThreadLocal<EventBatcher.Tally> tallies;
+    private final CountDownLatch polled;
+    private final List<String> clientIds = new ArrayList<>();
+    private final java.util.function.Supplier<java.util.Set<String>> assigned;
+    private final AtomicInteger stuckHandlers = new AtomicInteger();
+    private volatile boolean stopping;
+    private volatile boolean halted;
+
+    /**
+     * @param consumers makes one share consumer, subscribed to {@code sluice.ready}, taking at most the
+     *     given number of records per poll
+     * @param topicExists whether a topic exists (a queue removed while its task ran has none)
+     * @param consumers makes a share consumer: at most so many records per poll, this client id
+     * @param assigned the client ids of the share group's members that have partitions now
+     */
+    ShareLoop(WorkerConfig config, Map<String, TaskHandler> handlers, TaskOutcomes outcomes,
+              Producer<byte[], byte[]> producer, RedisClock clock, WorkerMetrics metrics,
+              Predicate<String> topicExists,
+              java.util.function.BiFunction<Integer, String, ShareConsumer<byte[], byte[]>> consumers,
+              java.util.function.Supplier<java.util.Set<String>> assigned) {
+        this.config = config;
+        this.handlers = handlers;
+        this.outcomes = outcomes;
+        this.producer = producer;
+        this.clock = clock;
+        this.metrics = metrics;
+        this.topicExists = topicExists;
+        int count = consumerCount(config.concurrency());
+        int perPoll = (config.concurrency() + count - 1) / count;
+        this.consumers = new ArrayList<>();
+        String instance = config.sluice().topics().workerShareGroup() + "-" + java.util.UUID.randomUUID().toString()
+                .substring(0, 8);
+        for (int i = 1; i <= count; i++) {
+            clientIds.add(instance + "-" + i);
+            this.consumers.add(consumers.apply(perPoll, instance + "-" + i));
+        }
+        this.assigned = assigned;
+        this.slots = Executors.newFixedThreadPool(count * perPoll, daemon("sluice-task-"));
+        this.alarms = Executors.newSingleThreadScheduledExecutor(daemon("sluice-timeouts-"));
+        this.tallies = ThreadLocal.withInitial(outcomes::newTally);
+        this.polled = new CountDownLatch(count);
+    }
+
+    /** Share consumers for {@code concurrency} slots: up to {@link #MAX_CONSUMERS}, each with its share of them. */
+    static int consumerCount(int concurrency) {
+        return Math.min(MAX_CONSUMERS, concurrency);
+    }
+
+    void start() {
+        for (int i = 0; i < consumers.size(); i++) {
+            ShareConsumer<byte[], byte[]> consumer = consumers.get(i);
+            Thread thread = new Thread(() -> consume(consumer), "sluice-share-" + (i + 1));
+            threads.add(thread);
+            thread.start();
+        }
+    }
+
+    /** Whether every consumer of this worker has joined the share group and been given its partitions. */
+    boolean awaitJoined(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (!polled.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        while (!assigned.get().containsAll(clientIds)) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        return true;
+    }
+
+    /** Handlers past their timeout that have not returned yet. */
+    int stuckHandlers() {
+        return stuckHandlers.get();
+    }
+
+    /** Stops polling; each consumer finishes its batch, acknowledges it and stops. */
+    void stop() {
+        stopping = true;
+        consumers.forEach(ShareConsumer::wakeup);
+    }
+
+    /** Waits for the consumers' threads to end. */
+    void join(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Thread thread : threads) {
+            try {
+                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** After {@link #stop()} and {@link #join}: closes the consumers, which leave the group. */
+    void close() {
+        slots.shutdownNow();
+        alarms.shutdownNow();
+        for (ShareConsumer<byte[], byte[]> consumer : consumers) {
+            try {
+                consumer.close(Duration.ofSeconds(10));
+            } catch (KafkaException e) {
+                LOG.warn("A share consumer did not close cleanly: {}", e.toString());
+            }
+        }
+    }
+
+    /**
+     * Stops without acknowledging anything more, running tasks abandoned. Not a crash: closing its
+     * consumers gives their unacknowledged records back to the group at once, where a killed process's
+     * wait for their locks to run out. For tests.
+     */
+    void halt() {
+        halted = true;
+        stopping = true;
+        slots.shutdownNow();
+        alarms.shutdownNow();
+        consumers.forEach(ShareConsumer::wakeup);
+        join(Duration.ofSeconds(10));
+        consumers.forEach(consumer -> consumer.close(Duration.ZERO));
+    }
+
+    /** One record of a batch and how far its task got; the state is changed only by compare-and-set. */
+    private static final class Job {
+        static final int WAITING = 0;
+        static final int RUNNING = 1;
+        /** The consumer gave up on a handler past its timeout and failed the attempt itself. */
+        static final int ABANDONED = 2;
+        static final int ENDED = 3;
+
+        final ConsumerRecord<byte[], byte[]> record;
+        final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger(WAITING);
+        volatile Task task;
+        Future<AcknowledgeType> ending;
+
+        Job(ConsumerRecord<byte[], byte[]> record) {
+            this.record = record;
+        }
+    }
+
+    private void consume(ShareConsumer<byte[], byte[]> consumer) {
+        boolean counted = false;
+        while (!stopping) {
+            ConsumerRecords<byte[], byte[]> records;
+            try {
+                records = consumer.poll(POLL);
+            } catch (WakeupException stopped) {
+                break;
+            } catch (KafkaException e) {
+                LOG.warn("A share consumer's poll failed; it polls again: {}", e.toString());
+                sleep(1_000);
+                continue;
+            }
+            if (!counted) {
+                counted = true;
+                polled.countDown();
+            }
+            if (records.isEmpty()) {
+                continue;
+            }
+            metrics.onFetched(records.count());
+            List<Job> batch = new ArrayList<>(records.count());
+            for (ConsumerRecord<byte[], byte[]> record : records) {
+                Job job = new Job(record);
+                batch.add(job);
+                try {
+                    job.ending = slots.submit(() -> run(job));
+                } catch (java.util.concurrent.RejectedExecutionException halting) {
+                    return;
+                }
+            }
+            List<AcknowledgeType> acknowledgements = new ArrayList<>(batch.size());
+            for (Job job : batch) {
+                acknowledgements.add(await(job));
+            }
+            if (halted) {
+                return; // a crash acknowledges nothing: Kafka hands the tasks out again
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                consumer.acknowledge(batch.get(i).record, acknowledgements.get(i));
+            }
+            try {
+                consumer.commitSync(WRITE_TIMEOUT).forEach((partition, failure) -> failure.ifPresent(e ->
+                        LOG.warn("Acknowledgements for {} not committed; Kafka hands those tasks out again: {}",
+                                partition, e.toString())));
+            } catch (WakeupException stopped) {
+                // the acknowledgements go with the consumer's close
+            } catch (KafkaException e) {
+                LOG.warn("Acknowledgements not committed; Kafka hands those tasks out again: {}", e.toString());
+            }
+        }
+        if (!counted) {
+            polled.countDown();
+        }
+    }
+
+    /**
+     * How a task ended, waited for up to its start, its timeout and a grace. A handler still running then
+     * ignores its interruption: its attempt fails here (retried), and it keeps its thread until it returns.
+     */
+    private AcknowledgeType await(Job job) {
+        long[] slot = StartSchedule.slotOf(job.record);
+        long startNanos = slot == null || !clock.known() ? System.nanoTime() : clock.localNanos(slot[0]);
+        long deadline = Math.max(startNanos, System.nanoTime()) + config.handlerTimeout().toNanos() + STUCK_GRACE_NANOS;
+        while (true) {
+            try {
+                return job.ending.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return AcknowledgeType.RELEASE;
+            } catch (ExecutionException e) {
+                LOG.error("A task failed in Sluice's own code; Kafka hands it out again", e.getCause());
+                return AcknowledgeType.RELEASE;
+            } catch (java.util.concurrent.CancellationException e) {
+                return AcknowledgeType.RELEASE;
+            } catch (TimeoutException late) {
+                if (halted || job.state.compareAndSet(Job.WAITING, Job.ABANDONED)) {
+                    return AcknowledgeType.RELEASE; // never started here: handed out again
+                }
+                if (job.state.compareAndSet(Job.RUNNING, Job.ABANDONED)) {
+                    stuckHandlers.incrementAndGet();
+                    LOG.error("A handler of queue {} runs {} ms past its timeout and ignores its interruption; its"
+                                    + " attempt fails, and its thread stays taken until it returns ({} such now)",
+                            job.task.queue(), TimeUnit.NANOSECONDS.toMillis(STUCK_GRACE_NANOS), stuckHandlers.get());
+                    metrics.onFailed();
+                    return write(outcomes.failed(job.task, job.record, (TaskResult.Failure) TaskResult.retry(
+                            "timed out after " + config.handlerTimeout().toMillis() + " ms"), backoff(job.task)));
+                }
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1); // it just ended: its ending comes
+            }
+        }
+    }
+
+    private static long backoff(Task task) {
+        return 1_000L << Math.min(10, task.attempt());
+    }
+
+    /** On a slot thread: reads the task, waits for its slot, runs its handler, writes what its end asks for. */
+    private AcknowledgeType run(Job job) {
+        ConsumerRecord<byte[], byte[]> record = job.record;
+        Map<String, String> headers = new RecordHeaderMap(record.headers());
+        Task task;
+        try {
+            String queue = headers.get(TaskHeaders.QUEUE);
+            if (queue == null) {
+                throw new IllegalArgumentException("no " + TaskHeaders.QUEUE + " header");
+            }
+            task = TaskRunner.read(record, headers, QueueName.of(queue).value());
+        } catch (IllegalArgumentException malformed) {
+            Task unknown = new Task(header(record, TaskHeaders.ID), "unknown", 0, record.value(), Map.of(),
+                    Instant.now());
+            return write(outcomes.failed(unknown, record,
+                    (TaskResult.Failure) TaskResult.fail("malformed task: " + malformed.getMessage()), 0));
+        }
+        job.task = task;
+        long[] slot = StartSchedule.slotOf(record);
+        if (slot != null) {
+            while (!clock.known()) { // Redis's clock not read yet: a task with a slot waits for it
+                if (!sleep(10)) {
+                    return AcknowledgeType.RELEASE;
+                }
+            }
+            if (!waitUntil(clock.localNanos(slot[0]))) {
+                return AcknowledgeType.RELEASE; // closing without starting it: handed out again
+            }
+            if (System.nanoTime() > clock.localNanos(slot[1])) {
+                // reached this worker too late (or Kafka handed it out again): a new slot, not a late start
+                TaskOutcomes.WriteBack back = outcomes.requeue(record);
+                AcknowledgeType written = write(back);
+                if (written == AcknowledgeType.ACCEPT) {
+                    metrics.onRequeued();
+                }
+                return written;
+            }
+        }
+        if (!job.state.compareAndSet(Job.WAITING, Job.RUNNING)) {
+            return AcknowledgeType.RELEASE; // the consumer gave up waiting for it: not started
+        }
+        TaskHandler handler = handlers.get(config.queueHandlers().getOrDefault(task.queue(), config.handler()));
+        metrics.onStarted();
+        outcomes.started(task, tallies.get());
+        Thread me = Thread.currentThread();
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> alarm = alarms.schedule(() -> {
+            timedOut.set(true);
+            me.interrupt();
+        }, config.handlerTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        TaskResult result;
+        try {
+            result = handler.handle(task);
+        } catch (Exception | Error e) {
+            result = TaskResult.retry(e.toString());
+        } finally {
+            alarm.cancel(false);
+        }
+        if (timedOut.get()) {
+            Thread.interrupted(); // meant for the handler that timed out, not the next task
+            result = TaskResult.retry("timed out after " + config.handlerTimeout().toMillis() + " ms");
+        }
+        if (!job.state.compareAndSet(Job.RUNNING, Job.ENDED)) {
+            stuckHandlers.decrementAndGet(); // the consumer failed its attempt long ago
+            return AcknowledgeType.ACCEPT;
+        }
+        if (result instanceof TaskResult.Failure failure) {
+            metrics.onFailed();
+            return write(outcomes.failed(task, record, failure, backoff(task)));
+        }
+        outcomes.completed(task, tallies.get());
+        metrics.onCompleted();
+        return AcknowledgeType.ACCEPT;
+    }
+
+    /**
+     * Writes a retry, dead letter or send-back and waits for Kafka to have it: then the task may be
+     * acknowledged; if Kafka did not take it, the task is released, to be handed out again.
+     */
+    private AcknowledgeType write(TaskOutcomes.WriteBack back) {
+        ProducerRecord<byte[], byte[]> record = WriteBacks.deadIfRemoved(back.record(), topicExists,
+                topic -> config.sluice().topics().queueOf(topic).isPresent(), config.sluice().topics().dead());
+        try {
+            producer.send(record).get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return AcknowledgeType.RELEASE;
+        } catch (ExecutionException | TimeoutException | KafkaException e) {
+            LOG.warn("Writing a retry, dead letter or sent-back task to {} failed; Kafka hands its task out again: {}",
+                    record.topic(), e.toString());
+            return AcknowledgeType.RELEASE;
+        }
+        back.written().accept(record.topic());
+        return AcknowledgeType.ACCEPT;
+    }
+
+    /** Parks until local time {@code nanos}; false when interrupted first. */
+    private static boolean waitUntil(long nanos) {
+        for (long left; (left = nanos - System.nanoTime()) > 0; ) {
+            LockSupport.parkNanos(left);
+            if (Thread.interrupted()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        var header = record.headers().lastHeader(name);
+        return header == null || header.value() == null ? "unknown"
+                : new String(header.value(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    static ThreadFactory daemon(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,123 @@
+package dev.sluice.worker;
+
+import static dev.sluice.worker.WorkerFixture.handler;
+import static dev.sluice.worker.WorkerFixture.header;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.core.redis.RedisClock;
+import dev.sluice.embedded.SharedServers;
+import dev.sluice.worker.api.TaskResult;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * Share mode on the real broker: workers past the partition count, each task run once, failures
+ * written back, start slots kept, late tasks sent back.
+ */
+class ShareModeIT {
+
+    @Test
+    void threeWorkersShareOnePartitionAndRunEachTaskOnce() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) { // sluice.ready has one partition here
+            Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+            Map<Integer, AtomicInteger> byWorker = new ConcurrentHashMap<>();
+            List<Worker> workers = new java.util.ArrayList<>();
+            for (int w = 0; w < 3; w++) {
+                int worker = w;
+                byWorker.put(worker, new AtomicInteger());
+                workers.add(world.start(world.config(2).withMode(WorkerConfig.Mode.SHARE), handler(task -> {
+                    runs.computeIfAbsent(task.id(), id -> new AtomicInteger()).incrementAndGet();
+                    byWorker.get(worker).incrementAndGet();
+                    sleep(20); // a task that takes a moment, so that one worker cannot take them all
+                    return TaskResult.success();
+                })));
+            }
+            for (Worker worker : workers) {
+                assertThat(worker.awaitReady(Duration.ofSeconds(60))).isTrue();
+            }
+            world.release(90);
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> runs.size() == 90);
+            Thread.sleep(1_000); // a task run twice would show now
+
+            assertThat(runs.values()).allMatch(count -> count.get() == 1);
+            assertThat(byWorker.values()).as("tasks run by each of three workers on one partition")
+                    .allMatch(count -> count.get() > 0);
+        }
+    }
+
+    @Test
+    void aRetryGoesBackThroughItsQueueAndAFailureForGoodToTheDeadLetters() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            world.start(world.config(2).withMode(WorkerConfig.Mode.SHARE), handler(task -> switch (task.id()) {
+                case "t-0" -> TaskResult.retry("try again");
+                case "t-1" -> TaskResult.fail("never");
+                default -> TaskResult.success();
+            }));
+            world.release(3);
+
+            List<ConsumerRecord<byte[], byte[]>> retried = world.read(world.topics.queue(world.queue), 1,
+                    Duration.ofSeconds(30));
+            List<ConsumerRecord<byte[], byte[]>> dead = world.read(world.topics.dead(), 1, Duration.ofSeconds(30));
+
+            assertThat(retried).hasSize(1);
+            assertThat(header(retried.get(0), TaskHeaders.ID)).isEqualTo("t-0");
+            assertThat(header(retried.get(0), TaskHeaders.ATTEMPT)).isEqualTo("1");
+            assertThat(header(retried.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("try again");
+            assertThat(dead).hasSize(1);
+            assertThat(header(dead.get(0), TaskHeaders.ID)).isEqualTo("t-1");
+            assertThat(header(dead.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("never");
+        }
+    }
+
+    @Test
+    void tasksStartAtTheirSlotsAndALateOneGoesBackThroughItsQueueUnrun() throws Exception {
+        try (WorkerFixture world = new WorkerFixture();
+             RedisClient redis = RedisClient.create(URI.create(SharedServers.redisUri()))) {
+            RedisClock clock = new RedisClock(redis);
+            clock.sync();
+            Map<String, Long> startedAt = new ConcurrentHashMap<>();
+            Worker worker = world.start(world.config(4).withMode(WorkerConfig.Mode.SHARE), handler(task -> {
+                startedAt.put(task.id(), clock.redisMicros(System.nanoTime()));
+                return TaskResult.success();
+            }));
+            assertThat(worker.awaitReady(Duration.ofSeconds(30))).isTrue();
+            // a new share group's first hand-out waits for Kafka to set its partitions up (seconds here)
+            world.release(1, Map.of(TaskHeaders.ID, "warm-up"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> startedAt.size() == 1);
+            long now = clock.redisMicros(System.nanoTime());
+            long late = now - 5_000_000; // its worker was away: it must not run next to on-time ones
+            long first = now + 1_500_000;
+            world.releaseAt(200_000, late, first, first + 100_000, first + 200_000);
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> startedAt.size() == 4);
+            List<ConsumerRecord<byte[], byte[]>> back = world.read(world.topics.queue(world.queue), 1,
+                    Duration.ofSeconds(20));
+
+            assertThat(startedAt).doesNotContainKey("t-0");
+            assertThat(startedAt.get("t-1")).isGreaterThanOrEqualTo(first - 2_000);
+            assertThat(startedAt.get("t-2")).isGreaterThanOrEqualTo(first + 100_000 - 2_000);
+            assertThat(startedAt.get("t-3")).isGreaterThanOrEqualTo(first + 200_000 - 2_000);
+            assertThat(back).extracting(r -> header(r, TaskHeaders.ID)).containsExactly("t-0");
+            assertThat(header(back.get(0), TaskHeaders.START_AT)).isNull();
+            assertThat(worker.metrics().requeued()).isEqualTo(1);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
