@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
  */
 class WorkerCrashReplayIT {
 
-    private static final int TASKS = 200;
+    static final int TASKS = 200;
 
     @Test
     void aWorkerKilledOutrightIsFollowedByOneThatRunsAgainOnlyWhatWasUnfinished() throws Exception {
@@ -106,7 +106,7 @@ class WorkerCrashReplayIT {
         }
     }
 
-    private static void produce(String bootstrap, TopicPartition partition, int port) {
+    static void produce(String bootstrap, TopicPartition partition, int port) {
         String queue = QueueName.generate().value();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -129,7 +129,7 @@ class WorkerCrashReplayIT {
                 .get(10, TimeUnit.SECONDS).get(partition);
     }
 
-    private static void awaitQuietly(CountDownLatch latch) {
+    static void awaitQuietly(CountDownLatch latch) {
         try {
             latch.await(120, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
