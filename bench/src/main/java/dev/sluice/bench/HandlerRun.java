@@ -120,7 +120,9 @@ public final class HandlerRun implements AutoCloseable {
     private ChildJvm startWorker(int n) throws IOException {
         return ChildJvm.start("worker-" + n, servicesClasspath, "dev.sluice.worker.WorkerMain",
                 env(Map.of("SLUICE_WORKER_HANDLER", handler, "SLUICE_WORKER_CONCURRENCY",
-                        String.valueOf(CONCURRENCY), "SLUICE_HTTP_ALLOWED_HOSTS", "127.0.0.1")),
+                        String.valueOf(CONCURRENCY), "SLUICE_HTTP_ALLOWED_HOSTS", "127.0.0.1",
+                        // -Dhandler.mode=share: the workers in share mode
+                        "SLUICE_WORKER_MODE", System.getProperty("handler.mode", "group"))),
                 List.of("-Xmx256m"));
     }
 
@@ -192,6 +194,25 @@ public final class HandlerRun implements AutoCloseable {
     /** Waits until the worker group is stable with {@code count} members, each with partitions. */
     private void awaitWorkers(int count, Duration timeout) throws InterruptedException, ExecutionException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        if ("share".equals(System.getProperty("handler.mode"))) {
+            // share mode: each worker is 4 share consumers (ShareLoop.MAX_CONSUMERS at 16 slots)
+            String group = topics.workerShareGroup();
+            while (System.nanoTime() < deadline) {
+                try {
+                    var members = admin.describeShareGroups(List.of(group)).all().get().get(group).members();
+                    if (members.size() == 4 * count
+                            && members.stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty())) {
+                        return;
+                    }
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException)) {
+                        throw e;
+                    }
+                }
+                Thread.sleep(100);
+            }
+            throw new IllegalStateException("the " + count + " workers did not join their share group within " + timeout);
+        }
         String group = topics.workerGroup();
         while (System.nanoTime() < deadline) {
             ConsumerGroupDescription description;

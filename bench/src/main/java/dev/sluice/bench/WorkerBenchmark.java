@@ -100,32 +100,20 @@ public final class WorkerBenchmark {
         }
 
         for (int concurrency : concurrencies()) {
-            AtomicLong done = new AtomicLong();
-            TaskHandler noop = new TaskHandler() {
-                @Override
-                public String name() {
-                    return "noop";
-                }
-
-                @Override
-                public TaskResult handle(Task task) {
-                    done.incrementAndGet();
-                    return TaskResult.success();
-                }
-            };
-            SluiceConfig own = SluiceConfig.fromEnvironment(Map.of(
-                    SluiceConfig.ENV_KAFKA, sluice.kafkaBootstrapServers(), SluiceConfig.ENV_REDIS, SharedServers.redisUri(),
-                    SluiceConfig.ENV_TOPIC_PREFIX, prefix));
-            // a group of its own per run: the worker group is <prefix>-worker, so reset it by a new id
-            double rate;
-            try (Worker worker = Worker.start(WorkerConfig.of(own).withConcurrency(concurrency).withHandler("noop"),
-                    List.of(noop))) {
-                rate = timeUntil(() -> worker.metrics().completed(), RECORDS);
-            }
+            double rate = workerRate(sluice, prefix, concurrency, WorkerConfig.Mode.GROUP);
             System.out.printf(Locale.ROOT, "(b) worker, no-op handler, %d at once, commit after completion: %.0f"
                     + " tasks/s%n", concurrency, rate);
             cases.add(new double[] {concurrency, rate});
-            resetWorkerGroup(sluice, prefix);
+        }
+        // share mode (Kafka's share group): the same records, the same slots
+        java.util.Map<Integer, Double> shared = new java.util.HashMap<>();
+        if (Boolean.parseBoolean(System.getProperty("worker.share", "true"))) {
+            for (int concurrency : concurrencies()) {
+                double rate = workerRate(sluice, prefix, concurrency, WorkerConfig.Mode.SHARE);
+                shared.put(concurrency, rate);
+                System.out.printf(Locale.ROOT, "(s) worker in share mode, no-op handler, %d at once, each task"
+                        + " acknowledged after completion: %.0f tasks/s%n", concurrency, rate);
+            }
         }
         // the peer that does the same job: parallel-consumer, unordered, a no-op handler, the same records
         java.util.Map<Integer, Double> peer = new java.util.HashMap<>();
@@ -146,6 +134,12 @@ public final class WorkerBenchmark {
         for (double[] c : cases) {
             System.out.printf(Locale.ROOT, "worker / parallel-consumer, %d at once: %.2f%n", (int) c[0],
                     c[1] / peer.get((int) c[0]));
+        }
+        for (double[] c : cases) {
+            if (shared.containsKey((int) c[0])) {
+                System.out.printf(Locale.ROOT, "share mode / group mode, %d at once: %.2f%n", (int) c[0],
+                        shared.get((int) c[0]) / c[1]);
+            }
         }
         if (Boolean.parseBoolean(System.getProperty("worker.replay", "true"))) {
             int slots = Integer.getInteger("worker.replay.slots", 32);
@@ -257,17 +251,48 @@ public final class WorkerBenchmark {
         }
     }
 
+    /**
+     * Tasks per second through a worker of this mode with a no-op handler over the benchmark's records,
+     * in a group of its own (deleted after, so that the next run reads them all again).
+     */
+    private static double workerRate(SluiceConfig sluice, String prefix, int concurrency, WorkerConfig.Mode mode)
+            throws Exception {
+        AtomicLong done = new AtomicLong();
+        TaskHandler noop = new TaskHandler() {
+            @Override
+            public String name() {
+                return "noop";
+            }
+
+            @Override
+            public TaskResult handle(Task task) {
+                done.incrementAndGet();
+                return TaskResult.success();
+            }
+        };
+        SluiceConfig own = SluiceConfig.fromEnvironment(Map.of(
+                SluiceConfig.ENV_KAFKA, sluice.kafkaBootstrapServers(), SluiceConfig.ENV_REDIS, SharedServers.redisUri(),
+                SluiceConfig.ENV_TOPIC_PREFIX, prefix));
+        double rate;
+        try (Worker worker = Worker.start(WorkerConfig.of(own).withConcurrency(concurrency).withHandler("noop")
+                .withMode(mode), List.of(noop))) {
+            rate = timeUntil(() -> worker.metrics().completed(), RECORDS);
+        }
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers()))) {
+            if (mode == WorkerConfig.Mode.SHARE) {
+                admin.deleteShareGroups(List.of(own.topics().workerShareGroup())).all().get();
+            } else {
+                admin.deleteConsumerGroups(List.of(own.topics().workerGroup())).all().get();
+            }
+        }
+        return rate;
+    }
+
     /** {@code -Dworker.concurrency=8,32} runs only those cases. */
     private static int[] concurrencies() {
         return java.util.Arrays.stream(System.getProperty("worker.concurrency", "8,32,256").split(","))
                 .map(String::strip).mapToInt(Integer::parseInt).toArray();
-    }
-
-    private static void resetWorkerGroup(SluiceConfig sluice, String prefix) throws Exception {
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
-                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers()))) {
-            admin.deleteConsumerGroups(List.of(prefix + "-worker")).all().get();
-        }
     }
 
     private static double plainConsumer(SluiceConfig sluice, String group) {

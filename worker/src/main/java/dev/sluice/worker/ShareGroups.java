@@ -93,6 +93,12 @@ final class ShareGroups {
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
         KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(props, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
+        consumer.setAcknowledgementCommitCallback((offsets, error) -> {
+            if (error != null) {
+                LOG.warn("Acknowledgements of {} tasks not committed; Kafka hands those tasks out again: {}",
+                        offsets.values().stream().mapToInt(java.util.Set::size).sum(), error.toString());
+            }
+        });
         consumer.subscribe(List.of(config.sluice().topics().ready()));
         return consumer;
     }

@@ -16,7 +16,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
@@ -103,7 +102,9 @@ final class ShareLoop {
         this.metrics = metrics;
         this.topicExists = topicExists;
         int count = consumerCount(config.concurrency());
-        int perPoll = (config.concurrency() + count - 1) / count;
+        // each consumer may take a round of slots: its batch waits for its slots (ADR 0005's lead, 200 ms)
+        // before it can poll again, and the others poll meanwhile
+        int perPoll = config.concurrency();
         this.consumers = new ArrayList<>();
         String instance = config.sluice().topics().workerShareGroup() + "-" + java.util.UUID.randomUUID().toString()
                 .substring(0, 8);
@@ -112,7 +113,7 @@ final class ShareLoop {
             this.consumers.add(consumers.apply(perPoll, instance + "-" + i));
         }
         this.assigned = assigned;
-        this.slots = Executors.newFixedThreadPool(count * perPoll, daemon("sluice-task-"));
+        this.slots = Executors.newFixedThreadPool(config.concurrency(), daemon("sluice-task-"));
         this.alarms = Executors.newSingleThreadScheduledExecutor(daemon("sluice-timeouts-"));
         this.tallies = ThreadLocal.withInitial(outcomes::newTally);
         this.polled = new CountDownLatch(count);
@@ -210,7 +211,9 @@ final class ShareLoop {
         final ConsumerRecord<byte[], byte[]> record;
         final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger(WAITING);
         volatile Task task;
-        Future<AcknowledgeType> ending;
+        /** When its handler started (System.nanoTime), set before the state turns RUNNING. */
+        volatile long startedNanos;
+        final java.util.concurrent.CompletableFuture<AcknowledgeType> ending = new java.util.concurrent.CompletableFuture<>();
 
         Job(ConsumerRecord<byte[], byte[]> record) {
             this.record = record;
@@ -243,7 +246,7 @@ final class ShareLoop {
                 Job job = new Job(record);
                 batch.add(job);
                 try {
-                    job.ending = slots.submit(() -> run(job));
+                    dispatch(job);
                 } catch (java.util.concurrent.RejectedExecutionException halting) {
                     return;
                 }
@@ -258,15 +261,9 @@ final class ShareLoop {
             for (int i = 0; i < batch.size(); i++) {
                 consumer.acknowledge(batch.get(i).record, acknowledgements.get(i));
             }
-            try {
-                consumer.commitSync(WRITE_TIMEOUT).forEach((partition, failure) -> failure.ifPresent(e ->
-                        LOG.warn("Acknowledgements for {} not committed; Kafka hands those tasks out again: {}",
-                                partition, e.toString())));
-            } catch (WakeupException stopped) {
-                // the acknowledgements go with the consumer's close
-            } catch (KafkaException e) {
-                LOG.warn("Acknowledgements not committed; Kafka hands those tasks out again: {}", e.toString());
-            }
+            // sent now, without waiting for the answer: the next poll goes out at once (a commitSync here
+            // cost a round trip per batch); a failure is logged by the callback
+            consumer.commitAsync();
         }
         if (!counted) {
             polled.countDown();
@@ -274,29 +271,54 @@ final class ShareLoop {
     }
 
     /**
-     * How a task ended, waited for up to its start, its timeout and a grace. A handler still running then
-     * ignores its interruption: its attempt fails here (retried), and it keeps its thread until it returns.
+     * Hands a task to a slot thread {@link WorkerLoop#HANDOVER_NANOS} before its slot (at once when it has
+     * none, or its slot is that near): a slot thread is not held for the lead the gate gives every slot.
+     */
+    private void dispatch(Job job) {
+        Runnable runs = () -> {
+            try {
+                job.ending.complete(run(job));
+            } catch (RuntimeException | Error e) {
+                job.ending.completeExceptionally(e);
+            }
+        };
+        long[] slot = StartSchedule.slotOf(job.record);
+        long handover = slot == null || !clock.known() ? 0
+                : clock.localNanos(slot[0]) - WorkerLoop.HANDOVER_NANOS - System.nanoTime();
+        if (handover <= 0) {
+            slots.execute(runs);
+        } else {
+            alarms.schedule(() -> {
+                try {
+                    slots.execute(runs);
+                } catch (java.util.concurrent.RejectedExecutionException halting) {
+                    job.ending.complete(AcknowledgeType.RELEASE);
+                }
+            }, handover, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * How a task ended. A task waits for its slot and then for a free slot thread as long as it takes
+     * (late, it goes back unrun); a handler running past its timeout and a grace ignores its
+     * interruption: its attempt fails here (retried), and it keeps its thread until it returns.
      */
     private AcknowledgeType await(Job job) {
-        long[] slot = StartSchedule.slotOf(job.record);
-        long startNanos = slot == null || !clock.known() ? System.nanoTime() : clock.localNanos(slot[0]);
-        long deadline = Math.max(startNanos, System.nanoTime()) + config.handlerTimeout().toNanos() + STUCK_GRACE_NANOS;
         while (true) {
             try {
-                return job.ending.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                return job.ending.get(100, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return AcknowledgeType.RELEASE;
             } catch (ExecutionException e) {
                 LOG.error("A task failed in Sluice's own code; Kafka hands it out again", e.getCause());
                 return AcknowledgeType.RELEASE;
-            } catch (java.util.concurrent.CancellationException e) {
-                return AcknowledgeType.RELEASE;
-            } catch (TimeoutException late) {
-                if (halted || job.state.compareAndSet(Job.WAITING, Job.ABANDONED)) {
-                    return AcknowledgeType.RELEASE; // never started here: handed out again
+            } catch (TimeoutException notYet) {
+                if (halted) {
+                    return AcknowledgeType.RELEASE;
                 }
-                if (job.state.compareAndSet(Job.RUNNING, Job.ABANDONED)) {
+                long overdue = System.nanoTime() - job.startedNanos - config.handlerTimeout().toNanos() - STUCK_GRACE_NANOS;
+                if (job.state.get() == Job.RUNNING && overdue > 0 && job.state.compareAndSet(Job.RUNNING, Job.ABANDONED)) {
                     stuckHandlers.incrementAndGet();
                     LOG.error("A handler of queue {} runs {} ms past its timeout and ignores its interruption; its"
                                     + " attempt fails, and its thread stays taken until it returns ({} such now)",
@@ -305,7 +327,6 @@ final class ShareLoop {
                     return write(outcomes.failed(job.task, job.record, (TaskResult.Failure) TaskResult.retry(
                             "timed out after " + config.handlerTimeout().toMillis() + " ms"), backoff(job.task)));
                 }
-                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1); // it just ended: its ending comes
             }
         }
     }
@@ -352,8 +373,9 @@ final class ShareLoop {
                 return written;
             }
         }
+        job.startedNanos = System.nanoTime();
         if (!job.state.compareAndSet(Job.WAITING, Job.RUNNING)) {
-            return AcknowledgeType.RELEASE; // the consumer gave up waiting for it: not started
+            return AcknowledgeType.RELEASE; // not started: handed out again
         }
         TaskHandler handler = handlers.get(config.queueHandlers().getOrDefault(task.queue(), config.handler()));
         metrics.onStarted();
