@@ -141,6 +141,19 @@ public final class WorkerBenchmark {
                         shared.get((int) c[0]) / c[1]);
             }
         }
+        // worker processes on 8 partitions, both modes: -Dworker.processes=1,12 (none: leave it out)
+        String processes = System.getProperty("worker.processes", "1,12");
+        if (!processes.isBlank() && !processes.equals("none")) {
+            int tasks = Integer.getInteger("worker.processes.tasks", 3_000);
+            for (String count : processes.split(",")) {
+                int n = Integer.parseInt(count.strip());
+                double group = WorkerProcesses.rate("group", n, tasks);
+                double share = WorkerProcesses.rate("share", n, tasks);
+                System.out.printf(Locale.ROOT, "(x) %d worker process(es) on 8 partitions, %d slots each, calls of %d ms,"
+                        + " %d tasks: consumer group %.0f tasks/s, share mode %.0f tasks/s (%.2f)%n", n,
+                        WorkerProcesses.SLOTS, WorkerProcesses.CALL_MILLIS, tasks, group, share, share / group);
+            }
+        }
         if (Boolean.parseBoolean(System.getProperty("worker.replay", "true"))) {
             int slots = Integer.getInteger("worker.replay.slots", 32);
             long workerRuns = replayAfterCrash(sluice.kafkaBootstrapServers(), "worker", slots);

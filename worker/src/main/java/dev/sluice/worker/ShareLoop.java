@@ -18,7 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -113,8 +112,8 @@ final class ShareLoop {
             this.consumers.add(consumers.apply(perPoll, instance + "-" + i));
         }
         this.assigned = assigned;
-        this.slots = Executors.newFixedThreadPool(config.concurrency(), daemon("sluice-task-"));
-        this.alarms = Executors.newSingleThreadScheduledExecutor(daemon("sluice-timeouts-"));
+        this.slots = Executors.newFixedThreadPool(config.concurrency(), Worker.daemon("sluice-task-"));
+        this.alarms = Executors.newSingleThreadScheduledExecutor(Worker.daemon("sluice-timeouts-"));
         this.tallies = ThreadLocal.withInitial(outcomes::newTally);
         this.polled = new CountDownLatch(count);
     }
@@ -347,8 +346,8 @@ final class ShareLoop {
             }
             task = TaskRunner.read(record, headers, QueueName.of(queue).value());
         } catch (IllegalArgumentException malformed) {
-            Task unknown = new Task(header(record, TaskHeaders.ID), "unknown", 0, record.value(), Map.of(),
-                    Instant.now());
+            Task unknown = new Task(TaskRunner.header(record, TaskHeaders.ID, "unknown"), "unknown", 0,
+                    record.value(), Map.of(), Instant.now());
             return write(outcomes.failed(unknown, record,
                     (TaskResult.Failure) TaskResult.fail("malformed task: " + malformed.getMessage()), 0));
         }
@@ -360,7 +359,7 @@ final class ShareLoop {
                     return AcknowledgeType.RELEASE;
                 }
             }
-            if (!waitUntil(clock.localNanos(slot[0]))) {
+            if (!TaskRunner.waitUntil(clock.localNanos(slot[0]))) {
                 return AcknowledgeType.RELEASE; // closing without starting it: handed out again
             }
             if (System.nanoTime() > clock.localNanos(slot[1])) {
@@ -432,17 +431,6 @@ final class ShareLoop {
         return AcknowledgeType.ACCEPT;
     }
 
-    /** Parks until local time {@code nanos}; false when interrupted first. */
-    private static boolean waitUntil(long nanos) {
-        for (long left; (left = nanos - System.nanoTime()) > 0; ) {
-            LockSupport.parkNanos(left);
-            if (Thread.interrupted()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private static boolean sleep(long millis) {
         try {
             Thread.sleep(millis);
@@ -451,20 +439,5 @@ final class ShareLoop {
             Thread.currentThread().interrupt();
             return false;
         }
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
-        var header = record.headers().lastHeader(name);
-        return header == null || header.value() == null ? "unknown"
-                : new String(header.value(), java.nio.charset.StandardCharsets.UTF_8);
-    }
-
-    static ThreadFactory daemon(String prefix) {
-        AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

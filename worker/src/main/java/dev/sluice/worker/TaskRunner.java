@@ -179,7 +179,7 @@ final class TaskRunner {
      *
      * @return false when interrupted first
      */
-    private static boolean waitUntil(long nanos) {
+    static boolean waitUntil(long nanos) {
         for (long left; (left = nanos - System.nanoTime()) > 0; ) {
             LockSupport.parkNanos(left);
             if (Thread.interrupted()) {
@@ -386,7 +386,7 @@ final class TaskRunner {
         return known;
     }
 
-    private static String header(ConsumerRecord<byte[], byte[]> record, String name, String fallback) {
+    static String header(ConsumerRecord<byte[], byte[]> record, String name, String fallback) {
         Header header = record.headers().lastHeader(name);
         return header == null || header.value() == null ? fallback : new String(header.value(), StandardCharsets.UTF_8);
     }

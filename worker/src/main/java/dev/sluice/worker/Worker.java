@@ -299,7 +299,7 @@ public final class Worker implements AutoCloseable {
         return names;
     }
 
-    private static ThreadFactory daemon(String prefix) {
+    static ThreadFactory daemon(String prefix) {
         AtomicInteger count = new AtomicInteger();
         return runnable -> {
             Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
