@@ -144,9 +144,9 @@ public final class WorkerBenchmark {
         // worker processes on 8 partitions, both modes: -Dworker.processes=1,12 (none: leave it out)
         String processes = System.getProperty("worker.processes", "1,12");
         if (!processes.isBlank() && !processes.equals("none")) {
-            int tasks = Integer.getInteger("worker.processes.tasks", 3_000);
             for (String count : processes.split(",")) {
                 int n = Integer.parseInt(count.strip());
+                int tasks = 100 * n;
                 double group = WorkerProcesses.rate("group", n, tasks);
                 double share = WorkerProcesses.rate("share", n, tasks);
                 System.out.printf(Locale.ROOT, "(x) %d worker process(es) on 8 partitions, %d slots each, calls of %d ms,"
