@@ -163,7 +163,9 @@ class AcquireScriptIT extends ScriptTest {
             Collections.sort(all);
 
             assertThat(maxInAnyWindow(all, SECOND)).isLessThanOrEqualTo(20);
-            assertThat(all).hasSizeGreaterThanOrEqualTo(59);
+            // and the limit is used: 60 slots in 3 s at most (59 with the guard); on a busy machine the
+            // clients' last wake-ups come late and miss a slot or two (58 seen in CI with a build beside it)
+            assertThat(all).hasSizeGreaterThanOrEqualTo(56);
             assertThat(all).doesNotHaveDuplicates();
         } finally {
             pool.shutdownNow();
