@@ -28,6 +28,8 @@ final class ShareGroups {
     static final Duration MAX_LOCK = Duration.ofSeconds(60);
     /** ... and on its delivery count limit ({@code group.share.max.delivery.count.limit}). */
     static final int MAX_DELIVERIES = 10;
+    /** The group config that lets members renew record locks (KIP-1222); off by default. */
+    static final String RENEW_CONFIG = "share.renew.acknowledge.enable";
 
     private ShareGroups() {
     }
@@ -40,22 +42,40 @@ final class ShareGroups {
      * <li>{@code share.record.lock.duration.ms}: how long a worker holds a task before Kafka hands it to
      *     another, longer than a task may take to reach its slot and run ({@link #lockFor});</li>
      * <li>{@code share.delivery.count.limit}: as many hand-outs as Kafka allows (a task handed out more
-     *     often, by crash after crash, Kafka drops: the README says so).</li>
+     *     often, by crash after crash, Kafka drops: the README says so);</li>
+     * <li>{@code share.renew.acknowledge.enable=true} (Kafka 4.3 and later): a worker renews the lock of a
+     *     task it still holds ({@link ShareBatch}).</li>
      * </ul>
+     *
+     * @return whether the broker took the last: whether workers may renew locks
      */
-    static void configure(WorkerConfig config) {
+    static boolean configure(WorkerConfig config) {
         Duration lock = lockFor(config.handlerTimeout());
-        if (config.handlerTimeout().plusSeconds(5).compareTo(lock) > 0) {
-            LOG.warn("Share mode: a handler may run {} ms but Kafka holds a task for a worker {} ms at most; a task"
-                            + " that runs longer is handed to another worker as well", config.handlerTimeout().toMillis(),
-                    lock.toMillis());
-        }
-        ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, config.sluice().topics().workerShareGroup());
         List<AlterConfigOp> settings = List.of(
                 set("share.isolation.level", "read_committed"),
                 set("share.auto.offset.reset", "earliest"),
                 set("share.record.lock.duration.ms", String.valueOf(lock.toMillis())),
                 set("share.delivery.count.limit", String.valueOf(MAX_DELIVERIES)));
+        alter(config, settings);
+        try {
+            alter(config, List.of(set(RENEW_CONFIG, "true")));
+            return true;
+        } catch (IllegalStateException refused) {
+            // a broker before Kafka 4.3 has no renewals: a task held longer than the lock is handed out again
+            if (config.handlerTimeout().plusSeconds(5).compareTo(lock) > 0) {
+                LOG.warn("Share mode: this broker does not renew record locks ({}); a handler may run {} ms but Kafka"
+                                + " holds a task for a worker {} ms, then hands it to another worker as well",
+                        refused.getMessage(), config.handlerTimeout().toMillis(), lock.toMillis());
+            } else {
+                LOG.warn("Share mode: this broker does not renew record locks ({}); a task that waits or runs longer"
+                        + " than {} ms is handed to another worker as well", refused.getMessage(), lock.toMillis());
+            }
+            return false;
+        }
+    }
+
+    private static void alter(WorkerConfig config, List<AlterConfigOp> settings) {
+        ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, config.sluice().topics().workerShareGroup());
         try (Admin admin = Admin.create(config.sluice().kafkaProperties())) {
             admin.incrementalAlterConfigs(Map.of(group, settings)).all().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

@@ -44,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * slots per poll. Kafka's explicit acknowledgement lets a consumer poll again only once every record of
  * its last poll is acknowledged, so each consumer runs its batch on the slot threads (each task at its
  * start slot, as in the consumer-group mode), waits for all of them, acknowledges each and commits the
- * acknowledgements; the other consumers keep fetching meanwhile. A task's ending decides its
+ * acknowledgements; the other consumers keep fetching meanwhile. A task still waiting or running after
+ * half the record lock has its lock renewed ({@link ShareBatch}), so that Kafka does not hand it to
+ * another worker however long its handler or its wait for a slot thread takes. A task's ending decides its
  * acknowledgement: done, or its retry, dead letter or send-back written: {@code ACCEPT}; that write
  * failed: {@code RELEASE}, so that Kafka hands the task out again. Nothing is acknowledged before its
  * task ended or its write-back was written, so a crash loses nothing: Kafka hands the crashed worker's
@@ -61,6 +63,8 @@ final class ShareLoop {
     private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
     /** How long past the handler timeout a consumer waits for a handler that ignores its interruption. */
     private static final long STUCK_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** A deadline that never comes. */
+    private static final long NEVER = Long.MAX_VALUE;
 
     private final WorkerConfig config;
     private final Map<String, TaskHandler> handlers;
@@ -78,22 +82,24 @@ final class ShareLoop {
     private final List<String> clientIds = new ArrayList<>();
     private final java.util.function.Supplier<java.util.Set<String>> assigned;
     private final AtomicInteger stuckHandlers = new AtomicInteger();
+    /** Whether the broker lets this group renew record locks (KIP-1222). */
+    private final boolean renews;
     private volatile boolean stopping;
     private volatile boolean halted;
 
     /**
-     * @param consumers makes one share consumer, subscribed to {@code sluice.ready}, taking at most the
-     *     given number of records per poll
      * @param topicExists whether a topic exists (a queue removed while its task ran has none)
      * @param consumers makes a share consumer: at most so many records per poll, this client id
      * @param assigned the client ids of the share group's members that have partitions now
+     * @param renews whether the broker lets the group renew record locks
      */
     ShareLoop(WorkerConfig config, Map<String, TaskHandler> handlers, TaskOutcomes outcomes,
               Producer<byte[], byte[]> producer, RedisClock clock, WorkerMetrics metrics,
               Predicate<String> topicExists,
               java.util.function.BiFunction<Integer, String, ShareConsumer<byte[], byte[]>> consumers,
-              java.util.function.Supplier<java.util.Set<String>> assigned) {
+              java.util.function.Supplier<java.util.Set<String>> assigned, boolean renews) {
         this.config = config;
+        this.renews = renews;
         this.handlers = handlers;
         this.outcomes = outcomes;
         this.producer = producer;
@@ -199,26 +205,6 @@ final class ShareLoop {
         consumers.forEach(consumer -> consumer.close(Duration.ZERO));
     }
 
-    /** One record of a batch and how far its task got; the state is changed only by compare-and-set. */
-    private static final class Job {
-        static final int WAITING = 0;
-        static final int RUNNING = 1;
-        /** The consumer gave up on a handler past its timeout and failed the attempt itself. */
-        static final int ABANDONED = 2;
-        static final int ENDED = 3;
-
-        final ConsumerRecord<byte[], byte[]> record;
-        final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger(WAITING);
-        volatile Task task;
-        /** When its handler started (System.nanoTime), set before the state turns RUNNING. */
-        volatile long startedNanos;
-        final java.util.concurrent.CompletableFuture<AcknowledgeType> ending = new java.util.concurrent.CompletableFuture<>();
-
-        Job(ConsumerRecord<byte[], byte[]> record) {
-            this.record = record;
-        }
-    }
-
     private void consume(ShareConsumer<byte[], byte[]> consumer) {
         boolean counted = false;
         while (!stopping) {
@@ -240,26 +226,18 @@ final class ShareLoop {
                 continue;
             }
             metrics.onFetched(records.count());
-            List<Job> batch = new ArrayList<>(records.count());
-            for (ConsumerRecord<byte[], byte[]> record : records) {
-                Job job = new Job(record);
-                batch.add(job);
-                try {
-                    dispatch(job);
-                } catch (java.util.concurrent.RejectedExecutionException halting) {
-                    return;
+            ShareBatch batch = new ShareBatch(consumer);
+            try {
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    dispatch(batch.add(record));
                 }
+                if (!settle(consumer, batch)) {
+                    return; // a crash acknowledges nothing: Kafka hands the tasks out again
+                }
+            } catch (java.util.concurrent.RejectedExecutionException halting) {
+                return;
             }
-            List<AcknowledgeType> acknowledgements = new ArrayList<>(batch.size());
-            for (Job job : batch) {
-                acknowledgements.add(await(job));
-            }
-            if (halted) {
-                return; // a crash acknowledges nothing: Kafka hands the tasks out again
-            }
-            for (int i = 0; i < batch.size(); i++) {
-                consumer.acknowledge(batch.get(i).record, acknowledgements.get(i));
-            }
+            batch.acknowledgeEnded();
             // sent now, without waiting for the answer: the next poll goes out at once (a commitSync here
             // cost a round trip per batch); a failure is logged by the callback
             consumer.commitAsync();
@@ -273,7 +251,7 @@ final class ShareLoop {
      * Hands a task to a slot thread {@link WorkerLoop#HANDOVER_NANOS} before its slot (at once when it has
      * none, or its slot is that near): a slot thread is not held for the lead the gate gives every slot.
      */
-    private void dispatch(Job job) {
+    private void dispatch(ShareJob job) {
         Runnable runs = () -> {
             try {
                 job.ending.complete(run(job));
@@ -298,14 +276,57 @@ final class ShareLoop {
     }
 
     /**
-     * How a task ended. A task waits for its slot and then for a free slot thread as long as it takes
-     * (late, it goes back unrun); a handler running past its timeout and a grace ignores its
-     * interruption: its attempt fails here (retried), and it keeps its thread until it returns.
+     * Waits until every task of the batch has ended, renewing the locks of those still held every half lock
+     * (when the broker allows renewals); tasks that a renewal's polls hand out join the batch.
+     *
+     * @return false when the worker was halted: nothing is to be acknowledged
      */
-    private AcknowledgeType await(Job job) {
+    private boolean settle(ShareConsumer<byte[], byte[]> consumer, ShareBatch batch) {
+        long renewAt = System.nanoTime() + renewEveryNanos(consumer);
         while (true) {
+            boolean all = true;
+            for (ShareJob job : batch.jobs()) {
+                if (job.outcome == null && !job.lost) {
+                    job.outcome = await(job, renews ? renewAt : NEVER);
+                    if (job.outcome == null) {
+                        all = false;
+                        break;
+                    }
+                }
+            }
+            if (halted) {
+                return false;
+            }
+            if (all) {
+                return true;
+            }
+            List<ShareJob> fresh = batch.renew();
+            metrics.onFetched(fresh.size());
+            fresh.forEach(this::dispatch);
+            renewAt = System.nanoTime() + renewEveryNanos(consumer);
+        }
+    }
+
+    private long renewEveryNanos(ShareConsumer<byte[], byte[]> consumer) {
+        Duration lock = consumer.acquisitionLockTimeoutMs().map(Duration::ofMillis)
+                .orElse(ShareGroups.lockFor(config.handlerTimeout()));
+        return ShareBatch.renewEveryNanos(lock);
+    }
+
+    /**
+     * How a task ended, or null if it has not by {@code deadline} (System.nanoTime). A task waits for its
+     * slot and then for a free slot thread as long as it takes (late, it goes back unrun); a handler running
+     * past its timeout and a grace ignores its interruption: its attempt fails here (retried), and it keeps
+     * its thread until it returns.
+     */
+    private AcknowledgeType await(ShareJob job, long deadline) {
+        while (true) {
+            long left = deadline == NEVER ? Long.MAX_VALUE : deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
             try {
-                return job.ending.get(100, TimeUnit.MILLISECONDS);
+                return job.ending.get(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return AcknowledgeType.RELEASE;
@@ -317,7 +338,7 @@ final class ShareLoop {
                     return AcknowledgeType.RELEASE;
                 }
                 long overdue = System.nanoTime() - job.startedNanos - config.handlerTimeout().toNanos() - STUCK_GRACE_NANOS;
-                if (job.state.get() == Job.RUNNING && overdue > 0 && job.state.compareAndSet(Job.RUNNING, Job.ABANDONED)) {
+                if (job.state.get() == ShareJob.RUNNING && overdue > 0 && job.state.compareAndSet(ShareJob.RUNNING, ShareJob.ABANDONED)) {
                     stuckHandlers.incrementAndGet();
                     LOG.error("A handler of queue {} runs {} ms past its timeout and ignores its interruption; its"
                                     + " attempt fails, and its thread stays taken until it returns ({} such now)",
@@ -335,7 +356,7 @@ final class ShareLoop {
     }
 
     /** On a slot thread: reads the task, waits for its slot, runs its handler, writes what its end asks for. */
-    private AcknowledgeType run(Job job) {
+    private AcknowledgeType run(ShareJob job) {
         ConsumerRecord<byte[], byte[]> record = job.record;
         Map<String, String> headers = new RecordHeaderMap(record.headers());
         Task task;
@@ -373,7 +394,7 @@ final class ShareLoop {
             }
         }
         job.startedNanos = System.nanoTime();
-        if (!job.state.compareAndSet(Job.WAITING, Job.RUNNING)) {
+        if (!job.state.compareAndSet(ShareJob.WAITING, ShareJob.RUNNING)) {
             return AcknowledgeType.RELEASE; // not started: handed out again
         }
         TaskHandler handler = handlers.get(config.queueHandlers().getOrDefault(task.queue(), config.handler()));
@@ -397,7 +418,7 @@ final class ShareLoop {
             Thread.interrupted(); // meant for the handler that timed out, not the next task
             result = TaskResult.retry("timed out after " + config.handlerTimeout().toMillis() + " ms");
         }
-        if (!job.state.compareAndSet(Job.RUNNING, Job.ENDED)) {
+        if (!job.state.compareAndSet(ShareJob.RUNNING, ShareJob.ENDED)) {
             stuckHandlers.decrementAndGet(); // the consumer failed its attempt long ago
             return AcknowledgeType.ACCEPT;
         }

@@ -86,7 +86,7 @@ public final class Worker implements AutoCloseable {
         this.clockSyncer = new ClockSyncer(clock);
         TaskOutcomes outcomes = new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts(), events);
         if (config.mode() == WorkerConfig.Mode.SHARE) {
-            ShareGroups.configure(config);
+            boolean renews = ShareGroups.configure(config);
             this.consumer = null;
             this.handlerThreads = null;
             this.writeBacks = null;
@@ -106,7 +106,7 @@ public final class Worker implements AutoCloseable {
                         config.sluice().kafkaProperties())) {
                     return ShareGroups.assignedMembers(admin, config);
                 }
-            });
+            }, renews);
         } else {
             this.share = null;
             this.metadata = null;

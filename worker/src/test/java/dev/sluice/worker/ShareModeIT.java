@@ -14,8 +14,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.RedisClient;
 
@@ -111,6 +115,49 @@ class ShareModeIT {
             assertThat(header(back.get(0), TaskHeaders.START_AT)).isNull();
             assertThat(worker.metrics().requeued()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void aTaskHeldPastItsRecordLockKeepsItByRenewalAndRunsOnce() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+            List<Worker> workers = new java.util.ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                workers.add(world.start(world.config(1).withMode(WorkerConfig.Mode.SHARE)
+                        .withHandlerTimeout(Duration.ofSeconds(90)), handler(task -> {
+                            runs.computeIfAbsent(task.id(), id -> new AtomicInteger()).incrementAndGet();
+                            if (task.id().equals("t-0")) {
+                                sleep(35_000); // more than two record locks
+                            }
+                            return TaskResult.success();
+                        })));
+            }
+            for (Worker worker : workers) {
+                assertThat(worker.awaitReady(Duration.ofSeconds(60))).isTrue();
+            }
+            // the workers set the lock to 60 s (the most Kafka allows); an operator may set it shorter, down to
+            // Kafka's least, 15 s: so that this test needs no minute-long task
+            String group = world.topics.workerShareGroup();
+            world.admin.incrementalAlterConfigs(Map.of(
+                    new ConfigResource(ConfigResource.Type.GROUP, group),
+                    List.of(new AlterConfigOp(new ConfigEntry("share.record.lock.duration.ms", "15000"),
+                            AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
+            world.release(3);
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> runs.size() == 3 && shareLag(world, group) == 0);
+
+            assertThat(runs).allSatisfy((id, count) -> assertThat(count.get()).as("runs of " + id).isEqualTo(1));
+        }
+    }
+
+    /** The share group's lag on the one-partition ready topic: tasks not yet acknowledged for good. */
+    private static long shareLag(WorkerFixture world, String group) throws Exception {
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.SharePartitionOffsetInfo> offsets =
+                world.admin.listShareGroupOffsets(Map.of(group, new org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec()))
+                        .partitionsToOffsetInfo(group).get(10, TimeUnit.SECONDS);
+        org.apache.kafka.clients.admin.SharePartitionOffsetInfo ready =
+                offsets.get(new org.apache.kafka.common.TopicPartition(world.topics.ready(), 0));
+        return ready == null ? -1 : ready.lag().orElse(-1L);
     }
 
     private static void sleep(long millis) {
