@@ -150,6 +150,44 @@ class ShareModeIT {
         }
     }
 
+    @Test
+    void aHandlerThatIgnoresItsTimeoutFailsItsAttemptAndHoldsNothingElseUp() throws Exception {
+        try (WorkerFixture world = new WorkerFixture()) {
+            java.util.concurrent.CountDownLatch stuckReturns = new java.util.concurrent.CountDownLatch(1);
+            Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+            Worker worker = world.start(world.config(2).withMode(WorkerConfig.Mode.SHARE)
+                    .withHandlerTimeout(Duration.ofSeconds(1)), handler(task -> {
+                        runs.computeIfAbsent(task.id(), id -> new AtomicInteger()).incrementAndGet();
+                        if (task.id().equals("t-0")) {
+                            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(12);
+                            while (System.nanoTime() < until) { // deaf to its interruption
+                                try {
+                                    Thread.sleep(until - System.nanoTime() > 0 ? 100 : 0);
+                                } catch (InterruptedException ignored) {
+                                    // a handler that swallows it
+                                }
+                            }
+                            stuckReturns.countDown();
+                        }
+                        return TaskResult.success();
+                    }));
+            assertThat(worker.awaitReady(Duration.ofSeconds(60))).isTrue();
+            world.release(3);
+
+            List<ConsumerRecord<byte[], byte[]>> retried = world.read(world.topics.queue(world.queue), 1,
+                    Duration.ofSeconds(30));
+
+            assertThat(retried).extracting(r -> header(r, TaskHeaders.ID)).containsExactly("t-0");
+            assertThat(header(retried.get(0), TaskOutcomes.ERROR_HEADER)).isEqualTo("timed out after 1000 ms");
+            assertThat(runs.keySet()).as("the other tasks ran beside the stuck handler").contains("t-1", "t-2");
+            String group = world.topics.workerShareGroup();
+            await().atMost(Duration.ofSeconds(20)).until(() -> shareLag(world, group) == 0);
+            assertThat(stuckReturns.getCount()).as("acknowledged before the stuck handler returned").isEqualTo(1);
+            assertThat(stuckReturns.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(runs.get("t-0").get()).isEqualTo(1);
+        }
+    }
+
     /** The share group's lag on the one-partition ready topic: tasks not yet acknowledged for good. */
     private static long shareLag(WorkerFixture world, String group) throws Exception {
         Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.SharePartitionOffsetInfo> offsets =
