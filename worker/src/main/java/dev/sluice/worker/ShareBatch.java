@@ -62,6 +62,36 @@ final class ShareBatch {
      *     run like the others
      */
     List<ShareJob> renew() {
+        return renew(false);
+    }
+
+    /**
+     * For tasks a poll handed out long after the poll before it: Kafka may have acquired them for this
+     * consumer back then, in a fetch whose answer waited inside the consumer while its last batch ran, and
+     * their locks may have run out meanwhile; then Kafka has handed them to another worker, and running them
+     * here would run them twice. A renewal tells: a task still locked for this consumer comes back, one that
+     * is not does not and is dropped. Repeated while the renewal's polls hand out tasks new to the batch
+     * (they may have waited as long).
+     *
+     * @return the tasks that are this consumer's to run
+     */
+    List<ShareJob> verify() {
+        for (int round = 0; round < 10 && !renew(true).isEmpty(); round++) {
+            // until the consumer has handed out all it held
+        }
+        return jobs.stream().filter(job -> !job.lost).toList();
+    }
+
+    /** Gives every task of the batch back unrun (when renewals are not available to tell which are ours). */
+    void releaseAll() {
+        for (ShareJob job : jobs) {
+            if (job.open()) {
+                acknowledge(job, AcknowledgeType.RELEASE);
+            }
+        }
+    }
+
+    private List<ShareJob> renew(boolean verifying) {
         Map<String, ShareJob> away = new HashMap<>();
         for (ShareJob job : jobs) {
             if (!job.open()) {
@@ -74,6 +104,7 @@ final class ShareBatch {
             }
         }
         int renewed = away.size();
+        LOG.debug("{} renews {}", Thread.currentThread().getName(), away.keySet());
         commit();
         List<ShareJob> fresh = new ArrayList<>();
         long deadline = System.nanoTime() + BACK_WITHIN.toNanos();
@@ -86,6 +117,9 @@ final class ShareBatch {
             }
             if (records.isEmpty()) {
                 continue;
+            }
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{} renewal polled {}, away {}", Thread.currentThread().getName(), describe(records), away.keySet());
             }
             List<ShareJob> returned = new ArrayList<>(records.count());
             for (ConsumerRecord<byte[], byte[]> record : records) {
@@ -108,7 +142,11 @@ final class ShareBatch {
             }
             commit();
         }
-        if (!away.isEmpty()) {
+        if (!away.isEmpty() && verifying) {
+            away.values().forEach(job -> job.lost = true);
+            LOG.info("Share mode: {} of {} tasks this consumer held while its last batch ran had lost their locks to"
+                    + " another worker; not run here", away.size(), renewed);
+        } else if (!away.isEmpty()) {
             away.values().forEach(job -> job.lost = true);
             LOG.warn("Share mode: {} of {} renewed tasks did not come back within {} ms; Kafka hands them to another"
                     + " worker when their locks run out (a task then may run twice)", away.size(), renewed,
@@ -156,12 +194,24 @@ final class ShareBatch {
         }
     }
 
+    /** The records of a poll as offsets with their delivery counts, for the debug log. */
+    static String describe(ConsumerRecords<byte[], byte[]> records) {
+        StringBuilder text = new StringBuilder();
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            text.append(key(record)).append('#').append(record.deliveryCount().map(String::valueOf).orElse("?")).append(' ');
+        }
+        return text.toString().trim();
+    }
+
     private static String key(ConsumerRecord<?, ?> record) {
         return record.topic() + '-' + record.partition() + '@' + record.offset();
     }
 
-    /** Half the record lock: a task still held then is renewed. */
+    /**
+     * A third of the record lock: a task still held then is renewed. A task a renewal's polls hand out may
+     * have been taken up to one such interval before; it is renewed at the next, well within its lock.
+     */
     static long renewEveryNanos(Duration lock) {
-        return TimeUnit.MILLISECONDS.toNanos(Math.max(1_000, lock.toMillis() / 2));
+        return TimeUnit.MILLISECONDS.toNanos(Math.max(1_000, lock.toMillis() / 3));
     }
 }

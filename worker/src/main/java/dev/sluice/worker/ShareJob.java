@@ -12,11 +12,18 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * thread alone.
  */
 final class ShareJob {
+    /** Waiting for its slot or a slot thread. */
     static final int WAITING = 0;
+    /** Its handler runs. */
     static final int RUNNING = 1;
-    /** The consumer gave up on a handler past its timeout and failed the attempt itself. */
+    /**
+     * The consumer gave up on it: a handler past its timeout (the consumer failed the attempt itself), or a
+     * task still waiting while every slot thread is held by such handlers (released unrun).
+     */
     static final int ABANDONED = 2;
     static final int ENDED = 3;
+    /** On a slot thread, its handler not started yet: the consumer no longer gives it up. */
+    static final int CLAIMED = 4;
 
     /** The task as first handed out: what its slot thread reads and runs. */
     final ConsumerRecord<byte[], byte[]> record;

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * its last poll is acknowledged, so each consumer runs its batch on the slot threads (each task at its
  * start slot, as in the consumer-group mode), waits for all of them, acknowledges each and commits the
  * acknowledgements; the other consumers keep fetching meanwhile. A task still waiting or running after
- * half the record lock has its lock renewed ({@link ShareBatch}), so that Kafka does not hand it to
+ * a third of the record lock has its lock renewed ({@link ShareBatch}), so that Kafka does not hand it to
  * another worker however long its handler or its wait for a slot thread takes. A task's ending decides its
  * acknowledgement: done, or its retry, dead letter or send-back written: {@code ACCEPT}; that write
  * failed: {@code RELEASE}, so that Kafka hands the task out again. Nothing is acknowledged before its
@@ -82,6 +82,8 @@ final class ShareLoop {
     private final List<String> clientIds = new ArrayList<>();
     private final java.util.function.Supplier<java.util.Set<String>> assigned;
     private final AtomicInteger stuckHandlers = new AtomicInteger();
+    /** Whether the worker said it takes no task because every slot is stuck (said once per such spell). */
+    private final AtomicBoolean sayStuck = new AtomicBoolean();
     /** Whether the broker lets this group renew record locks (KIP-1222). */
     private final boolean renews;
     private volatile boolean stopping;
@@ -205,10 +207,33 @@ final class ShareLoop {
         consumers.forEach(consumer -> consumer.close(Duration.ZERO));
     }
 
+    /** Whether every slot thread is held by a handler past its timeout: the worker can start nothing. */
+    private boolean allSlotsStuck() {
+        return stuckHandlers.get() >= config.concurrency();
+    }
+
     private void consume(ShareConsumer<byte[], byte[]> consumer) {
         boolean counted = false;
+        long lastPollStarted = System.nanoTime();
         while (!stopping) {
+            if (allSlotsStuck()) {
+                // taking tasks now would hold them from other workers until a stuck handler returns
+                if (sayStuck.compareAndSet(false, true)) {
+                    LOG.error("All {} slots are held by handlers past their timeout that ignore their interruption;"
+                            + " this worker takes no task until one returns", config.concurrency());
+                }
+                sleep(100);
+                continue;
+            }
+            if (sayStuck.compareAndSet(true, false)) {
+                LOG.info("A stuck handler returned; the worker takes tasks again");
+            }
             ConsumerRecords<byte[], byte[]> records;
+            long pollStarted = System.nanoTime();
+            // tasks of this poll may have been taken for this consumer as early as its last poll: a long batch
+            // since then may have outlasted their locks
+            boolean mayBeStale = pollStarted - lastPollStarted >= renewEveryNanos(consumer);
+            lastPollStarted = pollStarted;
             try {
                 records = consumer.poll(POLL);
             } catch (WakeupException stopped) {
@@ -226,10 +251,22 @@ final class ShareLoop {
                 continue;
             }
             metrics.onFetched(records.count());
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{} polled {}", Thread.currentThread().getName(), ShareBatch.describe(records));
+            }
             ShareBatch batch = new ShareBatch(consumer);
+            records.forEach(batch::add);
+            List<ShareJob> ours = batch.jobs();
+            if (mayBeStale && renews) {
+                ours = batch.verify();
+            } else if (mayBeStale) {
+                batch.releaseAll(); // which are still ours cannot be told without renewals: all go back
+                consumer.commitAsync();
+                continue;
+            }
             try {
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    dispatch(batch.add(record));
+                for (ShareJob job : ours) {
+                    dispatch(job);
                 }
                 if (!settle(consumer, batch)) {
                     return; // a crash acknowledges nothing: Kafka hands the tasks out again
@@ -337,6 +374,9 @@ final class ShareLoop {
                 if (halted) {
                     return AcknowledgeType.RELEASE;
                 }
+                if (allSlotsStuck() && job.state.compareAndSet(ShareJob.WAITING, ShareJob.ABANDONED)) {
+                    return AcknowledgeType.RELEASE; // no slot thread for it: Kafka hands it to another worker
+                }
                 long overdue = System.nanoTime() - job.startedNanos - config.handlerTimeout().toNanos() - STUCK_GRACE_NANOS;
                 if (job.state.get() == ShareJob.RUNNING && overdue > 0 && job.state.compareAndSet(ShareJob.RUNNING, ShareJob.ABANDONED)) {
                     stuckHandlers.incrementAndGet();
@@ -357,6 +397,9 @@ final class ShareLoop {
 
     /** On a slot thread: reads the task, waits for its slot, runs its handler, writes what its end asks for. */
     private AcknowledgeType run(ShareJob job) {
+        if (!job.state.compareAndSet(ShareJob.WAITING, ShareJob.CLAIMED)) {
+            return AcknowledgeType.RELEASE; // the consumer gave it back unrun meanwhile
+        }
         ConsumerRecord<byte[], byte[]> record = job.record;
         Map<String, String> headers = new RecordHeaderMap(record.headers());
         Task task;
@@ -394,9 +437,7 @@ final class ShareLoop {
             }
         }
         job.startedNanos = System.nanoTime();
-        if (!job.state.compareAndSet(ShareJob.WAITING, ShareJob.RUNNING)) {
-            return AcknowledgeType.RELEASE; // not started: handed out again
-        }
+        job.state.set(ShareJob.RUNNING);
         TaskHandler handler = handlers.get(config.queueHandlers().getOrDefault(task.queue(), config.handler()));
         metrics.onStarted();
         outcomes.started(task, tallies.get());

@@ -71,6 +71,18 @@ final class WorkerFixture implements AutoCloseable {
         release(count, Map.of());
     }
 
+    /** Writes released tasks with these ids to the ready topic, in order. */
+    void release(String... ids) throws Exception {
+        for (String id : ids) {
+            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topics.ready(), 0, null, utf8(id), utf8("{}"));
+            record.headers().add(TaskHeaders.ID, utf8(id));
+            record.headers().add(TaskHeaders.QUEUE, utf8(queue.value()));
+            record.headers().add(TaskHeaders.ATTEMPT, utf8("0"));
+            producer.send(record);
+        }
+        producer.flush();
+    }
+
     /** As {@link #release(int)}, each task carrying these extra headers. */
     void release(int count, Map<String, String> extraHeaders) throws Exception {
         for (int i = 0; i < count; i++) {
