@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +23,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * How many one-partition topics (one per queue) one embedded broker holds, and what grows with them:
- * topics are created in steps of {@value #STEP} (one record written to each), and after each step this
+ * topics are created in steps of {@value #STEP}, one record written to each (as a queue with a task has;
+ * {@code -Dceiling.write=false} leaves them empty), and after each step this
  * prints the time the step's creation took, the time to list and to describe every topic (what a client
  * fetching all metadata pays), the file descriptors and memory-mapped files of the process (broker in
  * it), and its heap after a full GC. {@code -Dceiling.topics=N} (20,000 by default).
@@ -32,6 +32,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class TopicCeiling {
 
     private static final int STEP = 2_000;
+    private static final boolean WRITE = Boolean.parseBoolean(System.getProperty("ceiling.write", "true"));
+    /**
+     * Producers writing in parallel, each to its share of the topics: a producer's first send to a topic
+     * waits for that topic's metadata, one round trip, and with every topic on one producer the round
+     * trips of tens of thousands of new topics took longer than the rest of the run.
+     */
+    private static final int WRITERS = 16;
 
     private TopicCeiling() {
     }
@@ -51,14 +58,18 @@ public final class TopicCeiling {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(data);
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                      AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 120_000,
-                     AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 300_000));
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 20),
-                     new ByteArraySerializer(), new ByteArraySerializer())) {
+                     AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 300_000))) {
             System.out.printf("One embedded broker (in this JVM, %d cores, max heap %d MB), one-partition topics in steps of %d%n",
                     Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20, STEP);
+            System.out.println(WRITE ? "one record written to each topic" : "topics left empty");
             System.out.println("topics | step created in | list all | describe all | open files | mapped files | heap after GC");
             String prefix = "q" + UUID.randomUUID().toString().substring(0, 6) + ".";
+            List<KafkaProducer<byte[], byte[]>> producers = new ArrayList<>();
+            for (int i = 0; i < WRITERS; i++) {
+                producers.add(new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                        ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.BATCH_SIZE_CONFIG, 1024),
+                        new ByteArraySerializer(), new ByteArraySerializer()));
+            }
             for (int made = 0; made < topics; made += STEP) {
                 List<NewTopic> batch = new ArrayList<>();
                 for (int i = made; i < made + STEP; i++) {
@@ -70,12 +81,8 @@ public final class TopicCeiling {
                             .get(5, TimeUnit.MINUTES);
                 }
                 long created = System.nanoTime() - start;
-                List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
-                for (NewTopic topic : batch) {
-                    sent.add(producer.send(new ProducerRecord<>(topic.name(), new byte[100])));
-                }
-                for (java.util.concurrent.Future<?> each : sent) {
-                    each.get(2, TimeUnit.MINUTES);
+                if (WRITE) {
+                    write(batch.stream().map(NewTopic::name).toList(), producers);
                 }
                 start = System.nanoTime();
                 Set<String> names = admin.listTopics().names().get(5, TimeUnit.MINUTES);
@@ -89,6 +96,32 @@ public final class TopicCeiling {
                         created / 1e9, TimeUnit.NANOSECONDS.toMillis(listed), TimeUnit.NANOSECONDS.toMillis(described),
                         count(Path.of("/proc/self/fd")), mapped(data), heap >> 20);
             }
+        }
+    }
+
+    /** One record to each topic, the topics shared out between the producers, written in parallel. */
+    private static void write(List<String> topics, List<KafkaProducer<byte[], byte[]>> producers) throws Exception {
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(producers.size());
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int w = 0; w < producers.size(); w++) {
+                int writer = w;
+                done.add(threads.submit(() -> {
+                    List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+                    for (int i = writer; i < topics.size(); i += producers.size()) {
+                        sent.add(producers.get(writer).send(new ProducerRecord<>(topics.get(i), new byte[100])));
+                    }
+                    for (java.util.concurrent.Future<?> each : sent) {
+                        each.get(5, TimeUnit.MINUTES);
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> each : done) {
+                each.get(10, TimeUnit.MINUTES);
+            }
+        } finally {
+            threads.shutdownNow();
         }
     }
 
