@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.common.Node;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * {@code GET /health} reports Redis and Kafka: 200 when both answer, 503 with the failing one's error
@@ -24,9 +24,9 @@ final class HealthIndicators {
     @Singleton
     @Readiness
     static final class RedisHealth extends AbstractHealthIndicator<Map<String, Object>> {
-        private final RedisClient redis;
+        private final UnifiedJedis redis;
 
-        RedisHealth(RedisClient redis) {
+        RedisHealth(UnifiedJedis redis) {
             this.redis = redis;
         }
 

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.Response;
 
 /**
@@ -23,11 +23,11 @@ final class QueueViews {
 
     private final QueueRegistry registry;
     private final TokenBucket bucket;
-    private final RedisClient redis;
+    private final UnifiedJedis redis;
     private final SluiceConfig config;
     private final Backlogs backlogs;
 
-    QueueViews(QueueRegistry registry, TokenBucket bucket, RedisClient redis, SluiceConfig config, Backlogs backlogs) {
+    QueueViews(QueueRegistry registry, TokenBucket bucket, UnifiedJedis redis, SluiceConfig config, Backlogs backlogs) {
         this.registry = registry;
         this.bucket = bucket;
         this.redis = redis;

@@ -13,7 +13,7 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.serde.annotation.Serdeable;
 import java.util.ArrayList;
 import java.util.List;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * {@code GET /queues/{name}/releases?seconds=60}: how many tasks the gate released in each of the last
@@ -31,11 +31,11 @@ final class ReleasesController {
     private static final int MAX_SECONDS = 300;
 
     private final QueueRegistry registry;
-    private final RedisClient redis;
+    private final UnifiedJedis redis;
     private final SluiceConfig config;
     private final dev.sluice.core.redis.TokenBucket bucket;
 
-    ReleasesController(QueueRegistry registry, RedisClient redis, SluiceConfig config,
+    ReleasesController(QueueRegistry registry, UnifiedJedis redis, SluiceConfig config,
                        dev.sluice.core.redis.TokenBucket bucket) {
         this.registry = registry;
         this.bucket = bucket;

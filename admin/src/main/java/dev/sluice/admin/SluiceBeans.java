@@ -13,21 +13,25 @@ import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * The framework-neutral parts of Sluice as Micronaut beans. Configuration comes from the same
  * environment variables as every other Sluice service ({@link SluiceConfig#fromEnvironment}); the
- * properties {@code sluice.kafka} and {@code sluice.redis} override them (tests point them at their
- * servers).
+ * properties {@code sluice.kafka}, {@code sluice.redis} and {@code sluice.redis-cluster} override them
+ * (tests point them at their servers).
  */
 @Factory
 final class SluiceBeans {
 
     @Singleton
     SluiceConfig sluiceConfig(@Value("${sluice.kafka:}") String kafka, @Value("${sluice.redis:}") String redis,
+                              @Value("${sluice.redis-cluster:}") String redisCluster,
                               @Value("${sluice.prefix:}") String prefix, @Nullable ServiceEnvironment given) {
         Map<String, String> env = new HashMap<>(given == null ? System.getenv() : given.variables());
+        if (!redisCluster.isBlank()) {
+            env.put(SluiceConfig.ENV_REDIS_CLUSTER, redisCluster);
+        }
         if (!kafka.isBlank()) {
             env.put(SluiceConfig.ENV_KAFKA, kafka);
         }
@@ -43,22 +47,22 @@ final class SluiceBeans {
 
     @Singleton
     @Bean(preDestroy = "close")
-    RedisClient redis(SluiceConfig config) {
+    UnifiedJedis redis(SluiceConfig config) {
         // a pooled connection to a Redis that restarted is dead: checked before each use (a PING; the
         // admin's calls are few), a restarted Redis is answered at once instead of with one 503 per
         // connection left in the pool
         redis.clients.jedis.ConnectionPoolConfig pool = new redis.clients.jedis.ConnectionPoolConfig();
         pool.setTestOnBorrow(true);
-        return RedisClient.builder().fromURI(config.redisUri()).poolConfig(pool).build();
+        return dev.sluice.core.redis.RedisConnections.open(config, pool); // one server, or a cluster
     }
 
     @Singleton
-    QueueRegistry registry(RedisClient redis, SluiceConfig config) {
+    QueueRegistry registry(UnifiedJedis redis, SluiceConfig config) {
         return new QueueRegistry(redis, config.keys());
     }
 
     @Singleton
-    TokenBucket bucket(RedisClient redis, SluiceConfig config) {
+    TokenBucket bucket(UnifiedJedis redis, SluiceConfig config) {
         return new TokenBucket(redis, config.keys(), config.bucketHorizon());
     }
 

@@ -3,6 +3,7 @@ package dev.sluice.core;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -14,15 +15,18 @@ import java.util.Objects;
  * @param bucketHorizon how far ahead one acquisition may reserve token slots (0 to 1 s)
  * @param kafkaClient Kafka client settings of one's own, TLS and SASL above all ({@link KafkaClientSettings}),
  *     given to every Kafka client
+ * @param redisClusterNodes {@code host:port} seed nodes of a Redis Cluster, empty for one Redis server; with
+ *     a cluster, {@code redisUri}'s user, password and scheme ({@code rediss} for TLS) apply to every node
  */
 public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics topics, RedisKeys keys,
-                           Duration bucketHorizon, Map<String, String> kafkaClient) {
+                           Duration bucketHorizon, Map<String, String> kafkaClient, List<String> redisClusterNodes) {
 
     public static final String ENV_KAFKA = "KAFKA_BOOTSTRAP_SERVERS";
     public static final String ENV_REDIS = "REDIS_URL";
     public static final String ENV_TOPIC_PREFIX = "SLUICE_TOPIC_PREFIX";
     public static final String ENV_KEY_PREFIX = "SLUICE_KEY_PREFIX";
     public static final String ENV_BUCKET_HORIZON_MS = "SLUICE_BUCKET_HORIZON_MS";
+    public static final String ENV_REDIS_CLUSTER = "REDIS_CLUSTER_NODES";
 
     public static final String DEFAULT_KAFKA = "localhost:9092";
     public static final String DEFAULT_REDIS = "redis://localhost:6379";
@@ -36,10 +40,22 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
         kafkaClient = Map.copyOf(kafkaClient);
         kafkaBootstrapServers = validateBootstrap(kafkaBootstrapServers);
         validateRedisUri(redisUri);
+        redisClusterNodes = validateClusterNodes(redisClusterNodes);
         if (bucketHorizon.isNegative() || bucketHorizon.compareTo(MAX_BUCKET_HORIZON) > 0) {
             throw new IllegalArgumentException("the bucket horizon must be between 0 and 1000 ms, got "
                     + bucketHorizon.toMillis() + " ms");
         }
+    }
+
+    /** One Redis server, no cluster. */
+    public SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics topics, RedisKeys keys,
+                        Duration bucketHorizon, Map<String, String> kafkaClient) {
+        this(kafkaBootstrapServers, redisUri, topics, keys, bucketHorizon, kafkaClient, List.of());
+    }
+
+    /** Whether Redis is a cluster ({@value #ENV_REDIS_CLUSTER} set). */
+    public boolean redisCluster() {
+        return !redisClusterNodes.isEmpty();
     }
 
     /** The defaults of the embedded stack: Kafka at localhost:9092, Redis at localhost:6379. */
@@ -49,7 +65,8 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
 
     /**
      * Reads {@value #ENV_KAFKA}, {@value #ENV_REDIS}, {@value #ENV_TOPIC_PREFIX}, {@value #ENV_KEY_PREFIX}
-     * and {@value #ENV_BUCKET_HORIZON_MS}; unset or blank variables take their defaults.
+     * {@value #ENV_BUCKET_HORIZON_MS} and {@value #ENV_REDIS_CLUSTER}; unset or blank variables take their
+     * defaults.
      *
      * @throws IllegalArgumentException naming the variable whose value is wrong
      */
@@ -61,9 +78,11 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
         String topicPrefix = Env.text(env, ENV_TOPIC_PREFIX, Topics.DEFAULT_PREFIX);
         String keyPrefix = Env.text(env, ENV_KEY_PREFIX, RedisKeys.DEFAULT_PREFIX);
         String horizon = Env.text(env, ENV_BUCKET_HORIZON_MS, String.valueOf(DEFAULT_BUCKET_HORIZON.toMillis()));
+        String cluster = Env.text(env, ENV_REDIS_CLUSTER, "");
         try {
             return new SluiceConfig(kafka, parseUri(redis), new Topics(topicPrefix), new RedisKeys(keyPrefix),
-                    Duration.ofMillis(parseMillis(horizon)), client);
+                    Duration.ofMillis(parseMillis(horizon)), client,
+                    cluster.isBlank() ? List.of() : java.util.Arrays.stream(cluster.split(",")).map(String::strip).toList());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(culprit(e.getMessage()) + ": " + e.getMessage(), e);
         }
@@ -84,7 +103,8 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
     public String toString() {
         return "SluiceConfig[kafkaBootstrapServers=" + kafkaBootstrapServers + ", redisUri=" + Secrets.redact(redisUri)
                 + ", topics=" + topics + ", keys=" + keys + ", bucketHorizon=" + bucketHorizon
-                + ", kafkaClient=" + KafkaClientSettings.describe(kafkaClient) + "]";
+                + ", kafkaClient=" + KafkaClientSettings.describe(kafkaClient)
+                + (redisCluster() ? ", redisClusterNodes=" + redisClusterNodes : "") + "]";
     }
 
     private static String culprit(String message) {
@@ -93,6 +113,9 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
         }
         if (message.contains("bootstrap")) {
             return ENV_KAFKA;
+        }
+        if (message.contains("Redis Cluster")) {
+            return ENV_REDIS_CLUSTER;
         }
         if (message.contains("Redis URL")) {
             return ENV_REDIS;
@@ -137,6 +160,18 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
             }
         }
         return servers.strip();
+    }
+
+    private static List<String> validateClusterNodes(List<String> nodes) {
+        Objects.requireNonNull(nodes, "redisClusterNodes");
+        for (String node : nodes) {
+            int colon = node.lastIndexOf(':');
+            if (colon <= 0 || colon == node.length() - 1 || !node.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+                throw new IllegalArgumentException("the Redis Cluster node \"" + node
+                        + "\" is not host:port (e.g. redis-1:6379,redis-2:6379,redis-3:6379)");
+            }
+        }
+        return List.copyOf(nodes);
     }
 
     private static void validateRedisUri(URI uri) {

@@ -43,6 +43,21 @@ class SluiceConfigTest {
     }
 
     @Test
+    void redisClusterNodesNameTheSeedsOfACluster() {
+        SluiceConfig one = SluiceConfig.defaults();
+        SluiceConfig cluster = SluiceConfig.fromEnvironment(Map.of(
+                "REDIS_CLUSTER_NODES", " redis-1:7000, redis-2:7001 ,10.0.0.3:7002",
+                "REDIS_URL", "rediss://sluice:secret@ignored:6379"));
+
+        assertThat(one.redisCluster()).isFalse();
+        assertThat(cluster.redisCluster()).isTrue();
+        assertThat(cluster.redisClusterNodes()).containsExactly("redis-1:7000", "redis-2:7001", "10.0.0.3:7002");
+        assertThat(cluster.toString()).contains("redisClusterNodes=[redis-1:7000").doesNotContain("secret");
+        assertThatThrownBy(() -> SluiceConfig.fromEnvironment(Map.of("REDIS_CLUSTER_NODES", "redis-1:7000,redis-2")))
+                .hasMessageStartingWith("REDIS_CLUSTER_NODES: ").hasMessageContaining("\"redis-2\" is not host:port");
+    }
+
+    @Test
     void namesTheVariableThatIsWrong() {
         assertThatThrownBy(() -> SluiceConfig.fromEnvironment(Map.of("KAFKA_BOOTSTRAP_SERVERS", "localhost")))
                 .hasMessageStartingWith("KAFKA_BOOTSTRAP_SERVERS: ").hasMessageContaining("host:port");

@@ -42,16 +42,20 @@ public final class RedisServerProcess implements AutoCloseable {
     private final int port;
     private final Path dataDirectory;
     private final boolean appendOnly;
+    /** More {@code redis-server} arguments (a cluster node's, say). */
+    private final List<String> extraArguments;
     private Process process;
     /** Set by {@link #stop()}: the process ended because it was asked to, the supervisor leaves it. */
     private boolean stopped;
     private Thread supervisor;
 
-    private RedisServerProcess(Path binary, int port, Path dataDirectory, boolean appendOnly) {
+    private RedisServerProcess(Path binary, int port, Path dataDirectory, boolean appendOnly,
+                               List<String> extraArguments) {
         this.binary = binary;
         this.port = port;
         this.dataDirectory = dataDirectory;
         this.appendOnly = appendOnly;
+        this.extraArguments = List.copyOf(extraArguments);
     }
 
     /** Starts a throwaway server: free port, temporary directory, no persistence. */
@@ -71,7 +75,12 @@ public final class RedisServerProcess implements AutoCloseable {
      * @param appendOnly whether to keep an append-only file (survives restarts)
      */
     public static RedisServerProcess start(int port, Path dataDirectory, boolean appendOnly) {
-        RedisServerProcess server = new RedisServerProcess(locateBinary(), port, dataDirectory, appendOnly);
+        return start(port, dataDirectory, appendOnly, List.of());
+    }
+
+    /** As {@link #start(int, Path, boolean)}, with more {@code redis-server} arguments. */
+    public static RedisServerProcess start(int port, Path dataDirectory, boolean appendOnly, List<String> extraArguments) {
+        RedisServerProcess server = new RedisServerProcess(locateBinary(), port, dataDirectory, appendOnly, extraArguments);
         server.start();
         return server;
     }
@@ -93,6 +102,7 @@ public final class RedisServerProcess implements AutoCloseable {
         if (appendOnly) {
             command.addAll(List.of("--appendfsync", "always"));
         }
+        command.addAll(extraArguments);
         try {
             Files.createDirectories(dataDirectory);
             process = new ProcessBuilder(command).redirectErrorStream(true).start();

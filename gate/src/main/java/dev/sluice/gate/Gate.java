@@ -17,7 +17,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * A running gate: releases every queue's tasks from {@code sluice.q.<queue>} to {@code sluice.ready}
@@ -36,7 +36,7 @@ public final class Gate implements AutoCloseable {
     }
 
     private final GateConfig config;
-    private final RedisClient redis;
+    private final UnifiedJedis redis;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
     private final GateLoop loop;
@@ -49,7 +49,7 @@ public final class Gate implements AutoCloseable {
         TopicProvisioner.ensureSharedTopics(config.sluice(), config.readyPartitions());
         // its group's metadata lists every queue topic: past about 6,000 queues, more than Kafka's 1 MiB
         TopicProvisioner.roomForGroupMetadata(config.sluice());
-        this.redis = RedisClient.create(config.sluice().redisUri());
+        this.redis = dev.sluice.core.redis.RedisConnections.open(config.sluice());
         this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         this.producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(),
@@ -58,7 +58,7 @@ public final class Gate implements AutoCloseable {
         this.loop = new GateLoop(config, consumer, producer,
                 new TokenBucket(scripts, config.sluice().keys(), config.sluice().bucketHorizon()),
                 new QueueRegistry(redis, scripts, config.sluice().keys()), metrics);
-        this.watcher = new QueueChangeWatcher(config.sluice().redisUri(), config.sluice().keys(), loop::queueChanged);
+        this.watcher = new QueueChangeWatcher(config.sluice(), loop::queueChanged);
         this.thread = new Thread(this::runLoop, "sluice-gate-" + config.instanceId());
     }
 

@@ -11,7 +11,6 @@ import dev.sluice.core.Topics;
 import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.embedded.SharedServers;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +29,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * One test's world on the shared broker: its own topic and key prefix (so its gates follow only its
@@ -41,7 +40,7 @@ final class GateFixture implements AutoCloseable {
 
     final SluiceConfig sluice;
     final Topics topics;
-    final RedisClient redis;
+    final UnifiedJedis redis;
     final QueueRegistry registry;
     final Admin admin;
     final TopicProvisioner provisioner;
@@ -58,14 +57,24 @@ final class GateFixture implements AutoCloseable {
 
     /** On a broker of the test's own (one it stops, say). */
     GateFixture(String kafka, String redisUri) {
+        this(kafka, Map.of(SluiceConfig.ENV_REDIS, redisUri));
+    }
+
+    /** On a Redis Cluster: its seed nodes, as {@code REDIS_CLUSTER_NODES} takes them. */
+    static GateFixture onRedisCluster(String seeds) {
+        return new GateFixture(SharedServers.kafkaBootstrapServers(), Map.of(SluiceConfig.ENV_REDIS_CLUSTER, seeds));
+    }
+
+    private GateFixture(String kafka, Map<String, String> redisSettings) {
         String prefix = "g" + UUID.randomUUID().toString().substring(0, 8);
-        this.sluice = SluiceConfig.fromEnvironment(Map.of(
+        Map<String, String> env = new java.util.HashMap<>(redisSettings);
+        env.putAll(Map.of(
                 SluiceConfig.ENV_KAFKA, kafka,
-                SluiceConfig.ENV_REDIS, redisUri,
                 SluiceConfig.ENV_TOPIC_PREFIX, prefix,
                 SluiceConfig.ENV_KEY_PREFIX, prefix));
+        this.sluice = SluiceConfig.fromEnvironment(env);
         this.topics = sluice.topics();
-        this.redis = RedisClient.create(URI.create(redisUri));
+        this.redis = dev.sluice.core.redis.RedisConnections.open(sluice);
         this.registry = new QueueRegistry(redis, sluice.keys());
         this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers()));
         this.provisioner = new TopicProvisioner(admin, topics, (short) 1);

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import dev.sluice.embedded.RedisClusterProcesses;
 import org.junit.jupiter.api.Test;
 
 /** The gate against the real broker and Redis: limits hold, and are used. */
@@ -31,6 +32,20 @@ class GateStrictnessIT {
     @Test
     void releasesEachQueueAtItsLimitAndNoFaster() {
         try (GateFixture world = new GateFixture()) {
+            releasesEachQueueAtItsLimitAndNoFaster(world);
+        }
+    }
+
+    @Test
+    void onARedisClusterReleasesEachQueueAtItsLimitAndNoFaster() {
+        try (RedisClusterProcesses cluster = RedisClusterProcesses.start(3);
+             GateFixture world = GateFixture.onRedisCluster(cluster.seeds())) {
+            releasesEachQueueAtItsLimitAndNoFaster(world);
+        }
+    }
+
+    private static void releasesEachQueueAtItsLimitAndNoFaster(GateFixture world) {
+        {
             QueueName tenPerSecond = world.createQueue("10/1s", 1);
             QueueName fourPerTwoSeconds = world.createQueue("4/2s", 1);
             QueueName burstOfFive = world.createQueue("25/1s", 5);

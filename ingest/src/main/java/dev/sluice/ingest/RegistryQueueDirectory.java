@@ -3,17 +3,17 @@ package dev.sluice.ingest;
 import dev.sluice.core.Queue;
 import dev.sluice.core.QueueName;
 import dev.sluice.core.QueueState;
-import dev.sluice.core.RedisKeys;
+import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.redis.RedisConnections;
 import dev.sluice.core.redis.QueueChangeWatcher;
 import dev.sluice.core.redis.QueueRegistry;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
@@ -36,16 +36,16 @@ public final class RegistryQueueDirectory implements QueueDirectory, AutoCloseab
     static final Duration MAX_WAIT = Duration.ofSeconds(60);
     private static final Logger LOG = LoggerFactory.getLogger(RegistryQueueDirectory.class);
 
-    private final RedisClient redis;
+    private final UnifiedJedis redis;
     private final QueueRegistry registry;
     private final QueueChangeWatcher watcher;
     private final Map<QueueName, QueueState> states = new ConcurrentHashMap<>();
     private final Map<QueueName, Long> missingSince = new ConcurrentHashMap<>();
 
-    public RegistryQueueDirectory(URI redisUri, RedisKeys keys) {
-        this.redis = RedisClient.create(redisUri);
-        this.registry = new QueueRegistry(redis, keys);
-        this.watcher = new QueueChangeWatcher(redisUri, keys, this::changed);
+    public RegistryQueueDirectory(SluiceConfig config) {
+        this.redis = RedisConnections.open(config);
+        this.registry = new QueueRegistry(redis, config.keys());
+        this.watcher = new QueueChangeWatcher(config, this::changed);
         reloadAll();
         watcher.start();
     }

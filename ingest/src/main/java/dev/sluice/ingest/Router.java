@@ -40,7 +40,7 @@ public final class Router implements AutoCloseable {
     public static Router start(SluiceConfig config, dev.sluice.core.RecordLimits limits) {
         TopicProvisioner.ensureSharedTopics(config, 8);
         SourceOffsets.seed(config.kafkaProperties(), applicationId(config), List.of(config.topics().tasks()));
-        RegistryQueueDirectory directory = new RegistryQueueDirectory(config.redisUri(), config.keys());
+        RegistryQueueDirectory directory = new RegistryQueueDirectory(config);
         KafkaStreams streams = new KafkaStreams(
                 RouterTopology.build(config.topics(), directory, limits), properties(config));
         streams.setUncaughtExceptionHandler(error -> {

@@ -13,7 +13,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * The running statistics: Kafka Streams application {@code sluice-stats} (under the default topic
@@ -25,9 +25,9 @@ public final class Stats implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Stats.class);
 
     private final KafkaStreams streams;
-    private final RedisClient redis;
+    private final UnifiedJedis redis;
 
-    private Stats(KafkaStreams streams, RedisClient redis) {
+    private Stats(KafkaStreams streams, UnifiedJedis redis) {
         this.streams = streams;
         this.redis = redis;
     }
@@ -36,7 +36,7 @@ public final class Stats implements AutoCloseable {
         TopicProvisioner.ensureSharedTopics(config, 8);
         SourceOffsets.seed(config.kafkaProperties(), config.topics().statsGroup(),
                 java.util.List.of(config.topics().events(), config.topics().ready()));
-        RedisClient redis = RedisClient.create(config.redisUri());
+        UnifiedJedis redis = dev.sluice.core.redis.RedisConnections.open(config);
         KafkaStreams streams = new KafkaStreams(
                 StatsTopology.build(config.topics(), new RedisStatsSink(redis, config.keys())), properties(config));
         streams.setUncaughtExceptionHandler(error -> {

@@ -94,7 +94,7 @@ class SourceOffsetsIT {
         TopicProvisioner.ensureSharedTopics(config, 1);
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         try (TaskSubmitter submitter = new TaskSubmitter(config);
-             RegistryQueueDirectory directory = new RegistryQueueDirectory(config.redisUri(), config.keys())) {
+             RegistryQueueDirectory directory = new RegistryQueueDirectory(config)) {
             submitter.submit("no-such-queue", "a", new byte[] {1});
             submitter.flush();
             // the router's own topology and settings, started without SourceOffsets.seed

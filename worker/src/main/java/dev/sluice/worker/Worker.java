@@ -22,7 +22,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * A running worker: consumer group {@code sluice-worker} on {@code sluice.ready}, a bounded number of
@@ -55,7 +55,7 @@ public final class Worker implements AutoCloseable {
     private final Thread delayThread;
     private final WorkerMetrics metrics = new WorkerMetrics();
     private final Map<String, TaskHandler> handlers;
-    private final RedisClient redis;
+    private final UnifiedJedis redis;
     private final RedisClock clock;
     private final ClockSyncer clockSyncer;
     private final WorkerConfig config;
@@ -81,7 +81,7 @@ public final class Worker implements AutoCloseable {
         this.producer = new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(),
                 new ByteArraySerializer());
         this.events = new EventBatcher(producer, config.sluice().topics());
-        this.redis = RedisClient.create(config.sluice().redisUri());
+        this.redis = dev.sluice.core.redis.RedisConnections.open(config.sluice());
         this.clock = new RedisClock(redis);
         this.clockSyncer = new ClockSyncer(clock);
         TaskOutcomes outcomes = new TaskOutcomes(producer, config.sluice().topics(), config.maxAttempts(), events);

@@ -1,12 +1,12 @@
 package dev.sluice.core.redis;
 
 import dev.sluice.core.RedisKeys;
-import java.net.URI;
+import dev.sluice.core.SluiceConfig;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.JedisPubSub;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
@@ -21,7 +21,7 @@ public final class QueueChangeWatcher implements AutoCloseable {
     /** Handed to the listener when everything must be read again (after every (re)connection). */
     public static final String RESYNC = "";
 
-    private final URI redisUri;
+    private final SluiceConfig config;
     private final RedisKeys keys;
     private final Consumer<String> onChange;
     private final Thread thread;
@@ -29,9 +29,9 @@ public final class QueueChangeWatcher implements AutoCloseable {
     private volatile JedisPubSub subscription;
 
     /** @param onChange called with a queue name, or with {@link #RESYNC} when everything must be re-read */
-    public QueueChangeWatcher(URI redisUri, RedisKeys keys, Consumer<String> onChange) {
-        this.redisUri = redisUri;
-        this.keys = keys;
+    public QueueChangeWatcher(SluiceConfig config, Consumer<String> onChange) {
+        this.config = config;
+        this.keys = config.keys();
         this.onChange = onChange;
         this.thread = new Thread(this::run, "sluice-queue-changes");
         this.thread.setDaemon(true);
@@ -57,7 +57,9 @@ public final class QueueChangeWatcher implements AutoCloseable {
                 }
             };
             subscription = listener;
-            try (RedisClient redis = RedisClient.create(redisUri)) {
+            // a client of its own: a subscription holds its connection (on a cluster, one node's; Redis
+            // Cluster hands every PUBLISH to every node)
+            try (UnifiedJedis redis = RedisConnections.open(config)) {
                 redis.subscribe(listener, keys.changesChannel());
                 delayMillis = 100;
                 warned = false;
