@@ -57,6 +57,8 @@ final class Stack implements AutoCloseable {
     private final DataLock lock;
     private String kafka;
     private String redis;
+    /** The seed nodes of the Redis Cluster in use, or null for one server. */
+    private String redisCluster;
     private String admin;
 
     private Stack(DataLock lock) {
@@ -83,7 +85,12 @@ final class Stack implements AutoCloseable {
 
     private void startAll(Options options) {
         requireFree(options.adminPort(), "the admin service", "--port / SLUICE_ADMIN_PORT");
-        if (options.redis() == null) {
+        String cluster = options.env().getOrDefault(SluiceConfig.ENV_REDIS_CLUSTER, "").strip();
+        if (!cluster.isEmpty()) {
+            // a Redis Cluster of one's own (REDIS_CLUSTER_NODES, --redis-cluster); REDIS_URL's credentials apply
+            redisCluster = cluster;
+            redis = options.redis() == null ? SluiceConfig.DEFAULT_REDIS : options.redis();
+        } else if (options.redis() == null) {
             Path redisData = options.dataDirectory().resolve("redis").toAbsolutePath();
             LeftoverRedis.stop(redisData);
             requireFree(options.redisPort(), "the embedded Redis", "--redis-port / SLUICE_REDIS_PORT");
@@ -122,6 +129,7 @@ final class Stack implements AutoCloseable {
 
         String adminHost = env.getOrDefault(ENV_ADMIN_HOST, "127.0.0.1");
         EmbeddedServer server = startAdmin(Map.of("sluice.kafka", kafka, "sluice.redis", redis,
+                "sluice.redis-cluster", cluster,
                 "micronaut.server.port", options.adminPort(), "micronaut.server.host", adminHost), env);
         running.push(Map.entry("admin service", server));
         admin = "http://" + reachableName(adminHost) + ":" + server.getPort();
@@ -195,7 +203,7 @@ final class Stack implements AutoCloseable {
     }
 
     String redis() {
-        return redis;
+        return redisCluster != null ? "cluster " + redisCluster : redis;
     }
 
     String admin() {

@@ -44,6 +44,11 @@ final class UpCommand implements Callable<Integer> {
             description = "use this Redis instead of the embedded one, e.g. redis://host:6379 (env REDIS_URL)")
     String redis;
 
+    @Option(names = "--redis-cluster", paramLabel = "HOST:PORT,...", defaultValue = "${REDIS_CLUSTER_NODES}",
+            description = {"use this Redis Cluster instead of the embedded Redis: its seed nodes (env REDIS_CLUSTER_NODES);",
+                "--redis or REDIS_URL then gives the nodes' user, password and scheme (rediss:// for TLS)"})
+    String redisCluster;
+
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${SLUICE_DATA_DIR:-.sluice}",
             description = "where the embedded Kafka and Redis keep their data (env SLUICE_DATA_DIR; default ${DEFAULT-VALUE})")
     Path dataDirectory;
@@ -71,7 +76,7 @@ final class UpCommand implements Callable<Integer> {
             stopped.countDown();
         }, "sluice-up-shutdown"));
         out.print(banner((System.nanoTime() - started) / 1e9, stack.admin(), stack.kafka(), kafka == null || kafka.isBlank(),
-                stack.redis(), redis == null || redis.isBlank()));
+                stack.redis(), (redis == null || redis.isBlank()) && (redisCluster == null || redisCluster.isBlank())));
         out.flush();
         stopped.await();
         return 0;
@@ -96,6 +101,11 @@ final class UpCommand implements Callable<Integer> {
     private java.util.Map<String, String> environment() {
         java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
         env.put(Stack.ENV_ADMIN_HOST, adminHost);
+        if (redisCluster != null && !redisCluster.isBlank()) {
+            env.put(dev.sluice.core.SluiceConfig.ENV_REDIS_CLUSTER, redisCluster);
+        } else {
+            env.remove(dev.sluice.core.SluiceConfig.ENV_REDIS_CLUSTER);
+        }
         return env;
     }
 
