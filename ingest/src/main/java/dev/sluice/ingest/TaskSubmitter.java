@@ -11,6 +11,15 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import dev.sluice.core.redis.QueueRegistry;
+import dev.sluice.core.redis.RedisConnections;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -30,16 +39,48 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * {@code sluice.rejected} with the reason). The producer is idempotent with {@code acks=all}: a task
  * acknowledged is stored, and retries do not write it twice.
  *
+ * <p>A queue that does not exist is refused at once ({@link UnknownQueueException}), as the admin API
+ * refuses it: the submitter asks Redis's registry, and remembers a queue it found for a few seconds. When
+ * Redis does not answer, the task goes on and the router decides (it checks every task). For
+ * fire-and-forget without Redis, {@link #unchecked}: an unknown queue's tasks then end in
+ * {@code sluice.rejected}.
+ *
  * <p>Thread-safe: share one instance. Close it to flush what is pending.
  */
 public final class TaskSubmitter implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(TaskSubmitter.class);
+    /** How long a queue found in the registry is taken to exist without asking again. */
+    private static final long KNOWN_FOR_NANOS = TimeUnit.SECONDS.toNanos(5);
+
     private final Producer<byte[], byte[]> producer;
     private final Topics topics;
+    /** Redis, to check that a queue exists; null when unchecked. */
+    private final UnifiedJedis redis;
+    private final QueueRegistry registry;
+    private final Map<QueueName, Long> knownUntil = new ConcurrentHashMap<>();
+    private final AtomicBoolean saidUnreachable = new AtomicBoolean();
 
+    /** A submitter that refuses a queue that does not exist at once (asking Redis). */
     public TaskSubmitter(SluiceConfig config) {
         this(new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(), new ByteArraySerializer()),
-                config.topics());
+                config.topics(), RedisConnections.open(config), config);
+    }
+
+    /**
+     * A submitter that does not ask whether a queue exists (no Redis): a task for an unknown queue is
+     * stored, and the router sends it to {@code sluice.rejected}.
+     */
+    public static TaskSubmitter unchecked(SluiceConfig config) {
+        return new TaskSubmitter(new KafkaProducer<>(producerConfig(config), new ByteArraySerializer(),
+                new ByteArraySerializer()), config.topics(), null, config);
+    }
+
+    private TaskSubmitter(Producer<byte[], byte[]> producer, Topics topics, UnifiedJedis redis, SluiceConfig config) {
+        this.producer = Objects.requireNonNull(producer, "producer");
+        this.topics = Objects.requireNonNull(topics, "topics");
+        this.redis = redis;
+        this.registry = redis == null ? null : new QueueRegistry(redis, config.keys());
     }
 
     private static Map<String, Object> producerConfig(SluiceConfig config) {
@@ -55,6 +96,8 @@ public final class TaskSubmitter implements AutoCloseable {
     TaskSubmitter(Producer<byte[], byte[]> producer, Topics topics) {
         this.producer = Objects.requireNonNull(producer, "producer");
         this.topics = Objects.requireNonNull(topics, "topics");
+        this.redis = null;
+        this.registry = null;
     }
 
     /**
@@ -62,6 +105,7 @@ public final class TaskSubmitter implements AutoCloseable {
      *
      * @return the task's id, once Kafka stored the task
      * @throws IllegalArgumentException at once when the queue name is invalid
+     * @throws UnknownQueueException at once when no such queue exists (unless {@link #unchecked})
      */
     public CompletableFuture<String> submit(String queue, byte[] payload) {
         return submit(queue, UUID.randomUUID().toString(), payload);
@@ -73,6 +117,7 @@ public final class TaskSubmitter implements AutoCloseable {
         if (id == null || id.isBlank() || id.length() > 200) {
             throw new IllegalArgumentException("a task id must be 1 to 200 characters, got \"" + id + "\"");
         }
+        requireQueue(name);
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topics.tasks(), null,
                 name.value().getBytes(StandardCharsets.UTF_8), payload);
         record.headers().add(TaskHeaders.ID, id.getBytes(StandardCharsets.UTF_8));
@@ -91,12 +136,40 @@ public final class TaskSubmitter implements AutoCloseable {
 
     /** Submits several tasks to one queue, each with a new id, in order. */
     public List<CompletableFuture<String>> submitAll(String queue, List<byte[]> payloads) {
-        QueueName.of(queue);
+        requireQueue(QueueName.of(queue));
         List<CompletableFuture<String>> ids = new ArrayList<>(payloads.size());
         for (byte[] payload : payloads) {
             ids.add(submit(queue, payload));
         }
         return ids;
+    }
+
+    private void requireQueue(QueueName name) {
+        if (registry == null) {
+            return;
+        }
+        Long until = knownUntil.get(name);
+        if (until != null && until - System.nanoTime() > 0) {
+            return;
+        }
+        boolean exists;
+        try {
+            exists = registry.find(name).isPresent();
+        } catch (JedisException unreachable) {
+            if (saidUnreachable.compareAndSet(false, true)) {
+                LOG.warn("Redis does not answer ({}): tasks are submitted without checking their queue; the router"
+                        + " checks each", unreachable.getMessage());
+            }
+            return;
+        }
+        if (saidUnreachable.compareAndSet(true, false)) {
+            LOG.info("Redis answers again: queues are checked at submission again");
+        }
+        if (!exists) {
+            knownUntil.remove(name);
+            throw new UnknownQueueException(name);
+        }
+        knownUntil.put(name, System.nanoTime() + KNOWN_FOR_NANOS);
     }
 
     /** Sends what is pending and waits for it. */
@@ -107,5 +180,8 @@ public final class TaskSubmitter implements AutoCloseable {
     @Override
     public void close() {
         producer.close();
+        if (redis != null) {
+            redis.close();
+        }
     }
 }

@@ -49,7 +49,7 @@ class RouterIT {
             }
         }
 
-        try (TaskSubmitter submitter = new TaskSubmitter(config)) {
+        try (TaskSubmitter submitter = TaskSubmitter.unchecked(config)) {
             Router first = Router.start(config, 1024);
             await().atMost(Duration.ofSeconds(30)).until(() -> first.state() == KafkaStreams.State.RUNNING);
             submitHalf(submitter, queues, 0);

@@ -93,7 +93,7 @@ class SourceOffsetsIT {
                 SluiceConfig.ENV_TOPIC_PREFIX, prefix, SluiceConfig.ENV_KEY_PREFIX, prefix));
         TopicProvisioner.ensureSharedTopics(config, 1);
         List<Throwable> failures = new CopyOnWriteArrayList<>();
-        try (TaskSubmitter submitter = new TaskSubmitter(config);
+        try (TaskSubmitter submitter = TaskSubmitter.unchecked(config);
              RegistryQueueDirectory directory = new RegistryQueueDirectory(config)) {
             submitter.submit("no-such-queue", "a", new byte[] {1});
             submitter.flush();

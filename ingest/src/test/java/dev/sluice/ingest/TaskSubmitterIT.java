@@ -23,9 +23,9 @@ class TaskSubmitterIT {
     @Test
     void submitsTasksKeyedByQueueWithTheirIdsAndPayloadsUntouched() {
         String prefix = "s" + UUID.randomUUID().toString().substring(0, 8);
-        SluiceConfig config = SluiceConfig.fromEnvironment(Map.of(
-                SluiceConfig.ENV_KAFKA, SharedServers.kafkaBootstrapServers(), SluiceConfig.ENV_TOPIC_PREFIX, prefix));
+        SluiceConfig config = config(prefix);
         TopicProvisioner.ensureSharedTopics(config.kafkaBootstrapServers(), config.topics(), 1);
+        createQueues(config, "emails", "sms");
         List<String> ids = new ArrayList<>();
         try (TaskSubmitter submitter = new TaskSubmitter(config)) {
             ids.add(submitter.submit("emails", "{\"to\":\"a@b.c\"}".getBytes(StandardCharsets.UTF_8)).join());
@@ -47,6 +47,47 @@ class TaskSubmitterIT {
         assertThat(stored).filteredOn(r -> r.value().length == 3).singleElement()
                 .satisfies(r -> assertThat(r.value()).containsExactly(0, 1, 2));
         assertThat(stored).allSatisfy(r -> assertThat(r.headers().lastHeader(TaskHeaders.SUBMITTED_AT)).isNotNull());
+    }
+
+    @Test
+    void aQueueThatDoesNotExistIsRefusedAtOnceUnlessUnchecked() {
+        SluiceConfig config = config("s" + UUID.randomUUID().toString().substring(0, 8));
+        TopicProvisioner.ensureSharedTopics(config.kafkaBootstrapServers(), config.topics(), 1);
+        createQueues(config, "emails");
+        try (TaskSubmitter submitter = new TaskSubmitter(config)) {
+            assertThatThrownBy(() -> submitter.submit("nosuchqueue", new byte[] {1}))
+                    .isInstanceOf(UnknownQueueException.class)
+                    .hasMessageContaining("no queue named \"nosuchqueue\"");
+            assertThatThrownBy(() -> submitter.submitAll("nosuchqueue", List.of(new byte[] {1})))
+                    .isInstanceOf(UnknownQueueException.class);
+            submitter.submit("emails", "known", new byte[] {2}).join();
+        }
+        try (TaskSubmitter unchecked = TaskSubmitter.unchecked(config)) {
+            unchecked.submit("nosuchqueue", "sent-anyway", new byte[] {3}).join(); // the router will reject it
+        }
+
+        List<ConsumerRecord<byte[], byte[]>> stored = TopicReader.readCommitted(config.kafkaBootstrapServers(),
+                config.topics().tasks(), 2, Duration.ofSeconds(10), Duration.ofMillis(300));
+        assertThat(stored).extracting(r -> new String(r.headers().lastHeader(TaskHeaders.ID).value(),
+                StandardCharsets.UTF_8)).containsExactlyInAnyOrder("known", "sent-anyway");
+    }
+
+    private static SluiceConfig config(String prefix) {
+        return SluiceConfig.fromEnvironment(Map.of(
+                SluiceConfig.ENV_KAFKA, SharedServers.kafkaBootstrapServers(),
+                SluiceConfig.ENV_REDIS, SharedServers.redisUri(),
+                SluiceConfig.ENV_TOPIC_PREFIX, prefix,
+                SluiceConfig.ENV_KEY_PREFIX, prefix));
+    }
+
+    private static void createQueues(SluiceConfig config, String... names) {
+        try (redis.clients.jedis.UnifiedJedis redis = dev.sluice.core.redis.RedisConnections.open(config)) {
+            dev.sluice.core.redis.QueueRegistry registry = new dev.sluice.core.redis.QueueRegistry(redis, config.keys());
+            for (String name : names) {
+                registry.create(dev.sluice.core.QueueName.of(name),
+                        dev.sluice.core.QueueSpec.of(dev.sluice.core.RateLimit.parse("10/1s")));
+            }
+        }
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> readAll(SluiceConfig config) {
