@@ -148,37 +148,68 @@ function renderQueues(queues) {
   }
 }
 
+/** Seconds of releases the chart asks for: 60 shown, and a period more (at most the 300 kept). */
+function chartSeconds(queues, name) {
+  const q = queues.find(x => x.name === name);
+  const m = q && /^\d+\/(\d+)s$/.exec(q.rateLimit); // the API writes limits as N/Ps or N/Pms
+  return Math.min(300, 60 + (m ? Number(m[1]) - 1 : 0));
+}
+
+/**
+ * The last 60 s of a queue's releases against its limit. A limit of N per P seconds promises at most
+ * N + B - 1 releases in any window of P (B the burst), not N/P in each second: for a period of whole
+ * seconds each bar is the count in the window of P seconds that ends at that second, and the line is
+ * N + B - 1. (Per-second bars drew 1 above a line of 0.5/s for 5/10s, though the limit held.) A period
+ * that is not whole seconds is drawn per second against N/P.
+ */
 function drawChart(r) {
+  const shownSeconds = 60;
+  const windowSeconds = r.periodMillis >= 1000 && r.periodMillis % 1000 === 0 ? r.periodMillis / 1000 : 1;
+  const perWindow = r.periodMillis >= 1000 && r.periodMillis % 1000 === 0;
+  const all = r.counts;
+  const counts = [];
+  for (let i = Math.max(0, all.length - shownSeconds); i < all.length; i++) {
+    let sum = 0;
+    for (let j = Math.max(0, i - windowSeconds + 1); j <= i; j++) sum += all[j];
+    counts.push(sum);
+  }
+  const limit = perWindow ? r.permits + r.burst - 1 : r.limitPerSecond;
+  const unit = perWindow && windowSeconds > 1 ? ' in ' + windowSeconds + ' s' : '/s';
   const canvas = document.getElementById('chart');
   const g = canvas.getContext('2d');
   const w = canvas.width, h = canvas.height, pad = 30;
-  const max = Math.max(1, r.limitPerSecond * 1.25, ...r.counts);
+  const max = Math.max(1, limit * 1.25, ...counts);
   g.clearRect(0, 0, w, h);
   g.font = '11px system-ui, sans-serif';
   g.fillStyle = '#687385';
-  g.fillText(max.toFixed(max < 10 ? 1 : 0) + '/s', 2, 12);
-  g.fillText('-' + r.counts.length + ' s', pad, h - 4);
+  g.fillText(max.toFixed(max < 10 ? 1 : 0) + unit, 2, 12);
+  g.fillText('-' + counts.length + ' s', pad, h - 4);
   g.fillText('now', w - 24, h - 4);
-  const bar = (w - pad) / r.counts.length;
+  const bar = (w - pad) / counts.length;
   g.fillStyle = '#1f6feb';
-  r.counts.forEach((count, i) => {
+  counts.forEach((count, i) => {
     const bh = (h - 2 * pad) * count / max;
     g.fillRect(pad + i * bar + 1, h - pad - bh, Math.max(1, bar - 2), bh);
   });
-  const y = h - pad - (h - 2 * pad) * r.limitPerSecond / max;
+  const y = h - pad - (h - 2 * pad) * limit / max;
   g.strokeStyle = '#c62828';
   g.setLineDash([6, 4]);
   g.beginPath(); g.moveTo(pad, y); g.lineTo(w, y); g.stroke();
   g.setLineDash([]);
   g.fillStyle = '#c62828';
-  g.fillText('limit ' + r.rateLimit + ' = ' + r.limitPerSecond.toPrecision(3) + '/s', pad + 4, Math.max(12, y - 4));
-  const total = r.counts.reduce((a, b) => a + b, 0);
-  const peak = Math.max(...r.counts);
+  g.fillText(perWindow
+    ? 'limit ' + r.rateLimit + ': at most ' + limit + ' in any ' + windowSeconds + ' s'
+    : 'limit ' + r.rateLimit + ' = ' + r.limitPerSecond.toPrecision(3) + '/s', pad + 4, Math.max(12, y - 4));
+  const total = all.slice(Math.max(0, all.length - shownSeconds)).reduce((a, b) => a + b, 0);
+  const peak = Math.max(...counts);
   canvas.dataset.total = total;
   canvas.dataset.peak = peak;
+  canvas.dataset.window = windowSeconds;
   document.getElementById('chart-queue').textContent = r.queue;
-  document.getElementById('chart-summary').textContent = 'Last ' + r.counts.length + ' s: ' + total
-    + ' released, at most ' + peak + ' in one second; limit ' + r.rateLimit + ' (' + r.limitPerSecond.toPrecision(3) + '/s).';
+  document.getElementById('chart-summary').textContent = 'Last ' + counts.length + ' s: ' + total
+    + ' released, at most ' + peak + (windowSeconds > 1 ? ' in any ' + windowSeconds + ' s' : ' in one second')
+    + '; limit ' + r.rateLimit + (perWindow ? ' (at most ' + limit + ' in any ' + windowSeconds + ' s).'
+      : ' (' + r.limitPerSecond.toPrecision(3) + '/s).');
 }
 
 async function refresh() {
@@ -193,7 +224,8 @@ async function refresh() {
     if (!selected && queues.length > 0) selected = queues[0].name;
     renderQueues(queues);
     if (selected && queues.some(q => q.name === selected)) {
-      drawChart(await api('GET', '/queues/' + selected + '/releases?seconds=60'));
+      // 60 s shown, and before them up to a period more, so that each bar's window is whole
+      drawChart(await api('GET', '/queues/' + selected + '/releases?seconds=' + chartSeconds(queues, selected)));
     }
     document.body.dataset.refreshed = new Date().toISOString();
   } catch (e) {

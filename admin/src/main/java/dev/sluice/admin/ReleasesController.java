@@ -23,9 +23,14 @@ import redis.clients.jedis.UnifiedJedis;
 @ExecuteOn(TaskExecutors.BLOCKING)
 final class ReleasesController {
 
-    /** Releases per second, oldest first; {@code limitPerSecond} = permits / period. */
+    /**
+     * Releases per second, oldest first; {@code limitPerSecond} = permits / period. The limit's terms too,
+     * so that a chart can count releases in windows of the period ({@code periodMillis}) against
+     * {@code permits} + {@code burst} − 1, which is what the limit promises.
+     */
     @Serdeable
-    record Releases(String queue, String rateLimit, double limitPerSecond, long fromSecond, List<Long> counts) {
+    record Releases(String queue, String rateLimit, double limitPerSecond, long permits, long periodMillis, int burst,
+                    long fromSecond, List<Long> counts) {
     }
 
     private static final int MAX_SECONDS = 300;
@@ -61,6 +66,7 @@ final class ReleasesController {
             counts.add(value == null ? 0 : Long.parseLong(value));
         }
         return new Releases(queueName.value(), queue.spec().rateLimit().format(), queue.spec().rateLimit().perSecond(),
+                queue.spec().rateLimit().permits(), queue.spec().rateLimit().period().toMillis(), queue.spec().burst(),
                 from, counts);
     }
 }

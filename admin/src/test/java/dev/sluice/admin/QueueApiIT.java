@@ -244,7 +244,8 @@ class QueueApiIT implements TestPropertyProvider {
         Map<String, Object> releases = client.toBlocking().retrieve(
                 HttpRequest.GET("/queues/" + name + "/releases?seconds=10"), Argument.mapOf(String.class, Object.class));
 
-        assertThat(releases).containsEntry("rateLimit", "3/2s").containsEntry("limitPerSecond", 1.5);
+        assertThat(releases).containsEntry("rateLimit", "3/2s").containsEntry("limitPerSecond", 1.5)
+                .containsEntry("permits", 3).containsEntry("periodMillis", 2000).containsEntry("burst", 1);
         @SuppressWarnings("unchecked")
         List<Integer> counts = (List<Integer>) releases.get("counts");
         assertThat(counts).hasSize(10);
