@@ -153,8 +153,7 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
         }
         for (String server : servers.split(",")) {
             String s = server.strip();
-            int colon = s.lastIndexOf(':');
-            if (colon <= 0 || colon == s.length() - 1 || !s.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+            if (!isHostAndPort(s)) {
                 throw new IllegalArgumentException("the Kafka bootstrap server \"" + s
                         + "\" is not host:port (e.g. localhost:9092)");
             }
@@ -165,13 +164,18 @@ public record SluiceConfig(String kafkaBootstrapServers, URI redisUri, Topics to
     private static List<String> validateClusterNodes(List<String> nodes) {
         Objects.requireNonNull(nodes, "redisClusterNodes");
         for (String node : nodes) {
-            int colon = node.lastIndexOf(':');
-            if (colon <= 0 || colon == node.length() - 1 || !node.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+            if (!isHostAndPort(node)) {
                 throw new IllegalArgumentException("the Redis Cluster node \"" + node
                         + "\" is not host:port (e.g. redis-1:6379,redis-2:6379,redis-3:6379)");
             }
         }
         return List.copyOf(nodes);
+    }
+
+    /** {@code host:port}: something before the last colon, digits after it. */
+    private static boolean isHostAndPort(String text) {
+        int colon = text.lastIndexOf(':');
+        return colon > 0 && colon < text.length() - 1 && text.substring(colon + 1).chars().allMatch(Character::isDigit);
     }
 
     private static void validateRedisUri(URI uri) {

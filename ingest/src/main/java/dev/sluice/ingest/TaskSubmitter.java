@@ -4,6 +4,8 @@ import dev.sluice.core.QueueName;
 import dev.sluice.core.SluiceConfig;
 import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Topics;
+import dev.sluice.core.redis.QueueRegistry;
+import dev.sluice.core.redis.RedisConnections;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,17 +16,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import dev.sluice.core.redis.QueueRegistry;
-import dev.sluice.core.redis.RedisConnections;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.exceptions.JedisException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * Submits tasks, as the original {@code RateLimitedTaskSubmitter.submit_task(queue_name, task_data)}
