@@ -94,6 +94,16 @@ final class Problems {
         }
     }
 
+    /** Kafka not answering a dead-letter read or replay: 503, nothing taken (or given back). */
+    @Singleton
+    @Requires(classes = {DeadLetters.KafkaUnavailableException.class, ExceptionHandler.class})
+    static final class KafkaUnavailable implements ExceptionHandler<DeadLetters.KafkaUnavailableException, HttpResponse<Problem>> {
+        @Override
+        public HttpResponse<Problem> handle(HttpRequest request, DeadLetters.KafkaUnavailableException exception) {
+            return response(HttpStatus.SERVICE_UNAVAILABLE, exception.getMessage());
+        }
+    }
+
     /**
      * The errors Micronaut answers itself (malformed JSON, a wrong type in the body, an unknown path, a
      * method not allowed) as problem details too, so a client parses one error format.

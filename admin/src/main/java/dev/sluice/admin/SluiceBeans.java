@@ -62,6 +62,11 @@ final class SluiceBeans {
     }
 
     @Singleton
+    dev.sluice.core.redis.DeadLetterIndex deadLetterIndex(UnifiedJedis redis, SluiceConfig config) {
+        return new dev.sluice.core.redis.DeadLetterIndex(redis, config.keys());
+    }
+
+    @Singleton
     TokenBucket bucket(UnifiedJedis redis, SluiceConfig config) {
         return new TokenBucket(redis, config.keys(), config.bucketHorizon());
     }

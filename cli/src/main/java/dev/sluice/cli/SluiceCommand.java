@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 /** {@code sluice}: the options every command shares and the list of commands. */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
         description = "Strictly rate-limited task queues on Kafka and Redis: manage queues and watch them.",
-        subcommands = {QueuesCommand.class, MonitorCommand.class, UpCommand.class, DemoCommand.class,
+        subcommands = {QueuesCommand.class, DeadCommand.class, RejectedCommand.class, MonitorCommand.class, UpCommand.class, DemoCommand.class,
             ServiceCommands.Admin.class, ServiceCommands.Ingest.class, ServiceCommands.Stats.class,
             ServiceCommands.Gate.class, ServiceCommands.Worker.class},
         footer = {"", "Exit codes: 0 done, 1 user error (the server's detail is printed), 2 admin service or Redis unreachable."})

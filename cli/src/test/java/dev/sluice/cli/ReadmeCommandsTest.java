@@ -41,7 +41,7 @@ class ReadmeCommandsTest {
     /** Fills placeholders as a user would. */
     private static List<String> args(String command) {
         String filled = command.substring("./sluice ".length())
-                .replace("<queue>", "q1").replace("<count>", "3")
+                .replace("<queue>", "q1").replace("<count>", "3").replace("OFFSET...", "12 14").replace("OFFSET", "12")
                 .replaceAll("(--burst|--max-attempts) [A-Z]\\b", "$1 2").replaceAll("--name N\\b", "--name n1");
         List<String> args = new ArrayList<>();
         Matcher token = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(filled);

@@ -43,6 +43,26 @@ public record RedisKeys(String prefix) {
         return queueKey(queue, "released:" + epochSecond);
     }
 
+    /** The queue's listed dead letters: their offsets in the dead-letter topic (a sorted set). */
+    public String deadListed(QueueName queue) {
+        return queueKey(queue, "dead:listed");
+    }
+
+    /** The queue's dead letters replayed or purged one by one, never listed again (a sorted set). */
+    public String deadTaken(QueueName queue) {
+        return queueKey(queue, "dead:taken");
+    }
+
+    /** The queue's dead-letter state: the offset below which none is listed again. */
+    public String deadState(QueueName queue) {
+        return queueKey(queue, "dead:state");
+    }
+
+    /** How far the dead-letter topic has been indexed: a hash of partition to the next offset to read. */
+    public String deadIndexed() {
+        return prefix + ":dead-indexed";
+    }
+
     /** The set of all queue names. */
     public String index() {
         return prefix + ":queues";

@@ -39,6 +39,16 @@ public final class TaskHeaders {
      */
     public static final String REQUEUES = "sluice-requeues";
 
+    /** Why the task's last attempt failed, stamped by the worker on a retry or a dead letter. */
+    public static final String ERROR = "sluice-error";
+    /** Why the router refused a submission, on its record in the rejected topic. */
+    public static final String REJECT_REASON = "sluice-reject-reason";
+    /**
+     * The dead letter a task was replayed from ({@code <topic>/<partition>@<offset>}), stamped by the
+     * admin service on the replay it writes to the task's queue.
+     */
+    public static final String REPLAYED_FROM = "sluice-replayed-from";
+
     private TaskHeaders() {
     }
 }

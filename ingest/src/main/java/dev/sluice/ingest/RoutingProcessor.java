@@ -19,7 +19,7 @@ import org.apache.kafka.streams.processor.api.Record;
  */
 final class RoutingProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
-    static final String REJECT_REASON = "sluice-reject-reason";
+    static final String REJECT_REASON = TaskHeaders.REJECT_REASON;
     static final String ROUTED = "routed";
     static final String REJECTED = "rejected";
 

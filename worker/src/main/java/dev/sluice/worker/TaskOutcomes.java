@@ -23,7 +23,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  */
 final class TaskOutcomes {
 
-    static final String ERROR_HEADER = "sluice-error";
+    static final String ERROR_HEADER = TaskHeaders.ERROR;
     static final String NOT_BEFORE_HEADER = "sluice-not-before";
 
     private final Producer<byte[], byte[]> producer;

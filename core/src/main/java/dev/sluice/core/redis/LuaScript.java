@@ -23,6 +23,7 @@ public record LuaScript(String name, String source, String sha1) {
     public static final LuaScript QUEUE_UPDATE = load("queue_update");
     public static final LuaScript QUEUE_DELETE = load("queue_delete");
     public static final LuaScript STATS_SET = load("stats_set");
+    public static final LuaScript DEAD_LETTERS = load("dead_letters");
 
     public LuaScript {
         Objects.requireNonNull(name, "name");

@@ -152,13 +152,14 @@ public final class QueueRegistry {
     }
 
     /**
-     * Removes the queue's metadata, bucket, statistics and per-second release counts (those of the
-     * last six minutes: older ones have expired), then its index entry.
+     * Removes the queue's metadata, bucket, statistics, dead-letter index and per-second release counts
+     * (those of the last six minutes: older ones have expired), then its index entry.
      *
      * @return whether the queue existed
      */
     public boolean remove(QueueName name) {
-        List<String> queueKeys = new ArrayList<>(List.of(keys.meta(name), keys.bucket(name), keys.stats(name)));
+        List<String> queueKeys = new ArrayList<>(List.of(keys.meta(name), keys.bucket(name), keys.stats(name),
+                keys.deadListed(name), keys.deadTaken(name), keys.deadState(name)));
         // named by the events' own times (gate slots, worker clocks), so this clock is as good as any
         long nowSecond = System.currentTimeMillis() / 1000;
         for (long second = nowSecond - PER_SECOND_KEPT_SECONDS; second <= nowSecond + 5; second++) {

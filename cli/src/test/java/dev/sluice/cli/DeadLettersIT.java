@@ -1,0 +1,141 @@
+package dev.sluice.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.TaskHeaders;
+import dev.sluice.embedded.RedisServerProcess;
+import dev.sluice.embedded.SharedServers;
+import dev.sluice.ingest.TaskSubmitter;
+import dev.sluice.worker.WorkerConfig;
+import dev.sluice.worker.api.Task;
+import dev.sluice.worker.api.TaskHandler;
+import dev.sluice.worker.api.TaskResult;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dead letters as a user meets them, through the command line on the whole stack: tasks whose handler
+ * fails them for good are listed with their error and payload, replayed (each at most once, however
+ * often asked) through the queue's limit, where they run again, or purged; refused submissions are
+ * listed with their reason.
+ */
+class DeadLettersIT {
+
+    /** Fails every task the first time it runs; a replayed one succeeds. */
+    static final class FailsUntilReplayed implements TaskHandler {
+        @Override
+        public String name() {
+            return "fails-until-replayed";
+        }
+
+        @Override
+        public TaskResult handle(Task task) {
+            return task.headers().containsKey(TaskHeaders.REPLAYED_FROM) ? TaskResult.success()
+                    : TaskResult.fail("refused: " + new String(task.payload(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void deadLettersAreListedReplayedOnceThroughTheLimitAndPurged() throws Exception {
+        String queue = "dead-" + UUID.randomUUID().toString().substring(0, 8);
+        FailsUntilReplayed handler = new FailsUntilReplayed();
+        try (Stack stack = Stack.start(new Stack.Options(SharedServers.kafkaBootstrapServers(), SharedServers.redisUri(),
+                RedisServerProcess.freePort(), 0, 0, Files.createTempDirectory("sluice-dead"),
+                Map.of(WorkerConfig.ENV_QUEUE_HANDLERS, queue + "=" + handler.name()), List.of(handler)))) {
+            String admin = stack.admin();
+            Cli.json(admin, "queues", "create", "5/1s", "--name", queue, "--max-attempts", "2");
+            Cli.json(admin, "queues", "test", queue, "6");
+
+            JsonNode page = await(admin, queue, listed -> listed.path("total").asInt() == 6);
+            JsonNode newest = page.path("deadLetters").get(0);
+            assertThat(newest.path("attempts").asInt()).as("a failure for good is not retried").isEqualTo(1);
+            assertThat(newest.path("error").asText()).startsWith("refused: {\"test\":true,\"n\":");
+            assertThat(newest.path("payloadPreview").asText()).startsWith("{\"test\":true,\"n\":");
+            assertThat(newest.path("id").asText()).isNotBlank();
+            Cli.Run table = Cli.run(admin, "dead", "list", queue, "--limit", "4");
+            assertThat(table.out()).contains("OFFSET", "LAST ERROR", "refused:", "4 of 6 dead letters",
+                    "older ones: sluice dead list " + queue + " --before ");
+            JsonNode older = Cli.json(admin, "dead", "list", queue, "--limit", "4", "--before",
+                    page.path("deadLetters").get(3).path("offset").asText());
+            assertThat(older.path("deadLetters")).hasSize(2);
+
+            long one = page.path("deadLetters").get(5).path("offset").asLong();
+            Cli.Run replayed = Cli.run(admin, "dead", "replay", queue, Long.toString(one));
+            assertThat(replayed.out()).startsWith("replayed 1 dead letter of " + queue);
+            assertThat(Cli.run(admin, "dead", "replay", queue, Long.toString(one)).out())
+                    .as("the same request again").startsWith("replayed 0 dead letters");
+            awaitCompleted(admin, queue, 1);
+
+            long newestOffset = page.path("deadLetters").get(0).path("offset").asLong();
+            long second = page.path("deadLetters").get(1).path("offset").asLong();
+            assertThat(Cli.run(admin, "dead", "purge", queue, Long.toString(newestOffset), Long.toString(second)).out())
+                    .startsWith("purged 2 dead letters");
+            assertThat(Cli.run(admin, "dead", "replay", queue, "--all").out()).startsWith("replayed 3 dead letters");
+            awaitCompleted(admin, queue, 4);
+            assertThat(Cli.run(admin, "dead", "list", queue).out()).isEqualTo("no dead letters in " + queue + "\n");
+            Thread.sleep(1_500);
+            assertThat(Cli.json(admin, "queues", "show", queue).path("stats").path("completed").asInt())
+                    .as("each replayed one ran once; the purged ones did not run").isEqualTo(4);
+
+            Cli.json(admin, "queues", "test", queue, "2");
+            await(admin, queue, listed -> listed.path("total").asInt() == 2);
+            assertThat(Cli.run(admin, "dead", "purge", queue, "--all").out()).startsWith("purged 2 dead letters");
+            assertThat(Cli.json(admin, "dead", "list", queue).path("total").asInt()).isZero();
+
+            Cli.Run neither = Cli.run(admin, "dead", "replay", queue);
+            assertThat(neither.exit()).isEqualTo(1);
+            assertThat(neither.err()).contains("give the offsets of the dead letters to replay, or --all");
+            assertThat(Cli.run(admin, "dead", "list", "no-such-queue").exit()).isEqualTo(1);
+
+            // a submission the router refuses: listed with its reason
+            String missing = "missing-" + UUID.randomUUID().toString().substring(0, 8);
+            try (TaskSubmitter submitter = TaskSubmitter.unchecked(SluiceConfig.fromEnvironment(Map.of(
+                    SluiceConfig.ENV_KAFKA, SharedServers.kafkaBootstrapServers())))) {
+                submitter.submit(missing, "{\"lost\":false}".getBytes(StandardCharsets.UTF_8)).get(30, TimeUnit.SECONDS);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            List<JsonNode> found = new ArrayList<>();
+            while (found.isEmpty() && System.nanoTime() < deadline) {
+                Cli.json(admin, "rejected", "--limit", "50").forEach(each -> {
+                    if (each.path("queue").asText().equals(missing)) {
+                        found.add(each);
+                    }
+                });
+                Thread.sleep(200);
+            }
+            assertThat(found).hasSize(1);
+            assertThat(found.get(0).path("reason").asText()).contains(missing);
+            assertThat(found.get(0).path("payloadPreview").asText()).isEqualTo("{\"lost\":false}");
+        }
+    }
+
+    private static JsonNode await(String admin, String queue, Predicate<JsonNode> done) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        JsonNode page = Cli.json(admin, "dead", "list", queue, "--limit", "50");
+        while (!done.test(page) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            page = Cli.json(admin, "dead", "list", queue, "--limit", "50");
+        }
+        assertThat(done.test(page)).as(page.toString()).isTrue();
+        return page;
+    }
+
+    private static void awaitCompleted(String admin, String queue, int completed) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        JsonNode shown = Cli.json(admin, "queues", "show", queue);
+        while (shown.path("stats").path("completed").asInt() < completed && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            shown = Cli.json(admin, "queues", "show", queue);
+        }
+        assertThat(shown.path("stats").path("completed").asInt()).as(shown.toString()).isEqualTo(completed);
+    }
+}
