@@ -98,7 +98,7 @@ final class DeadLetterIndexer implements Runnable {
                 // a dead letter of a malformed task: it has no queue to list it under
             }
         }
-        byQueue.forEach(index::index);
+        index.indexAll(byQueue);
     }
 
     private KafkaConsumer<byte[], byte[]> newConsumer() {

@@ -54,6 +54,8 @@ final class DeadLetters {
     static final int PREVIEW_CHARS = 200;
     private static final int CHUNK = 500;
     private static final Duration READ_WITHIN = Duration.ofSeconds(10);
+    /** How far ahead the next wanted dead letter may be to be read on to rather than sought. */
+    private static final long READ_ON = 5_000;
 
     /** One dead letter: where it is, the task, its last error, when it died, the start of its payload. */
     @Serdeable
@@ -279,11 +281,15 @@ final class DeadLetters {
             TreeSet<Long> wanted = new TreeSet<>(offsets);
             wanted.removeIf(offset -> offset < start || offset >= end);
             long deadline = System.nanoTime() + READ_WITHIN.toNanos();
+            consumer.seek(partition, wanted.first());
             while (!wanted.isEmpty()) {
                 if (System.nanoTime() > deadline) {
                     throw new KafkaUnavailableException("Kafka did not hand out the dead letters within " + READ_WITHIN, null);
                 }
-                consumer.seek(partition, wanted.first());
+                // the next one far ahead: seek to it; near: read on (one fetch holds many records, a seek costs one)
+                if (wanted.first() - consumer.position(partition) > READ_ON) {
+                    consumer.seek(partition, wanted.first());
+                }
                 List<ConsumerRecord<byte[], byte[]>> records = consumer.poll(Duration.ofMillis(500)).records(partition);
                 if (records.isEmpty()) {
                     continue;
@@ -347,7 +353,10 @@ final class DeadLetters {
             properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
             properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-            properties.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_PAGE);
+            properties.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
+            // a fetch at the log's end waits this long for data, and a seek waits for that fetch: a page of
+            // the newest dead letters took 540 ms with Kafka's 500, 66 ms with this
+            properties.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
             properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-admin-reader");
             reader = new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         }

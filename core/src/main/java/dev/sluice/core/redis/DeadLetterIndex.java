@@ -39,6 +39,24 @@ public final class DeadLetterIndex {
         return (Long) run(queue, "index", offsets.stream().map(String::valueOf).toList());
     }
 
+    /** {@link #index} for several queues in one pipeline (one round trip; a cluster splits it by node). */
+    public void indexAll(java.util.Map<QueueName, ? extends Collection<Long>> offsetsByQueue) {
+        List<List<String>> keyLists = new ArrayList<>();
+        List<List<String>> argLists = new ArrayList<>();
+        offsetsByQueue.forEach((queue, offsets) -> {
+            if (!offsets.isEmpty()) {
+                keyLists.add(keys(queue));
+                List<String> args = new ArrayList<>(offsets.size() + 1);
+                args.add("index");
+                offsets.forEach(offset -> args.add(String.valueOf(offset)));
+                argLists.add(args);
+            }
+        });
+        if (!keyLists.isEmpty()) {
+            scripts.runAll(LuaScript.DEAD_LETTERS, keyLists, argLists);
+        }
+    }
+
     /** Takes those of the offsets that are listed; returns them. Each offset is taken at most once. */
     public List<Long> take(QueueName queue, Collection<Long> offsets) {
         if (offsets.isEmpty()) {
@@ -89,8 +107,11 @@ public final class DeadLetterIndex {
         List<String> args = new ArrayList<>(offsets.size() + 1);
         args.add(mode);
         args.addAll(offsets);
-        return scripts.run(LuaScript.DEAD_LETTERS, List.of(keys.meta(queue), keys.deadListed(queue),
-                keys.deadTaken(queue), keys.deadState(queue)), args);
+        return scripts.run(LuaScript.DEAD_LETTERS, keys(queue), args);
+    }
+
+    private List<String> keys(QueueName queue) {
+        return List.of(keys.meta(queue), keys.deadListed(queue), keys.deadTaken(queue), keys.deadState(queue));
     }
 
     private static List<Long> offsets(Object reply) {

@@ -51,6 +51,11 @@ class DeadLetterIndexIT {
     void listsNewestFirstAPageAtATime() {
         assertThat(index.index(queue, List.of(3L, 7L, 12L, 40L, 41L))).isEqualTo(5);
         assertThat(index.index(queue, List.of(40L, 41L))).as("indexed twice").isZero();
+        QueueName other = QueueName.of("q2");
+        registry.create(other, QueueSpec.of(RateLimit.parse("1/1s")));
+        index.indexAll(java.util.Map.of(queue, List.of(41L), other, List.of(50L, 51L), QueueName.of("gone"), List.of(60L)));
+        assertThat(index.count(other)).isEqualTo(2);
+        assertThat(index.count(QueueName.of("gone"))).as("no such queue").isZero();
 
         assertThat(index.count(queue)).isEqualTo(5);
         assertThat(index.newestBefore(queue, null, 2)).containsExactly(41L, 40L);
