@@ -14,9 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-/** {@code sluice queues …}: create, list, show, update, pause, resume, remove, test. */
+/** {@code sluice queues …}: create, list, show, update, pause, resume, remove, test, wait. */
 @Command(name = "queues", mixinStandardHelpOptions = true,
-        description = "Create, list, show, update, pause, resume and remove queues; submit test tasks.")
+        description = "Create, list, show, update, pause, resume and remove queues; submit test tasks; wait for a batch to finish.")
 final class QueuesCommand implements Runnable {
 
     @ParentCommand
@@ -181,6 +181,94 @@ final class QueuesCommand implements Runnable {
         } else {
             root.out().println("submitted " + submitted.path("submitted").asInt() + " test tasks to " + queue);
         }
+    }
+
+    /** Exit codes of {@code wait} beyond the usual ones. */
+    static final int SOME_DEAD = 3;
+    static final int TIMED_OUT = 4;
+
+    @Command(name = "wait", mixinStandardHelpOptions = true,
+            description = {"Wait until nothing of a queue waits, runs or waits out a retry, then print its summary:"
+                    + " tasks, completed, failed, dead, first and last release, and the busiest window against the limit.",
+                "Exit codes: 0 every task completed, 3 some ended dead (sluice dead list shows them),"
+                    + " 4 --timeout passed first."})
+    int await(@Parameters(paramLabel = "QUEUE") String queue,
+              @Option(names = "--timeout", paramLabel = "DURATION", converter = TtlConverter.class,
+                      description = "give up after this long: 90s, 30m, 2h (default: wait as long as it takes)")
+              Long timeoutSeconds,
+              @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "1",
+                      description = "how often to look (default ${DEFAULT-VALUE} s)") double interval)
+            throws InterruptedException {
+        if (!(interval >= 0.1)) {
+            throw new IllegalArgumentException("--interval must be at least 0.1 seconds, got " + interval);
+        }
+        long deadline = timeoutSeconds == null || timeoutSeconds == 0 ? Long.MAX_VALUE
+                : System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        JsonNode summary = null;
+        while (true) {
+            try {
+                summary = root.api().get(AdminApi.path(queue) + "/summary");
+                if (summary.path("done").asBoolean()) {
+                    break;
+                }
+            } catch (AdminApi.UnreachableException | AdminApi.ApiException away) {
+                if (away instanceof AdminApi.ApiException api && api.status() < 500) {
+                    throw api; // an unknown queue, say: waiting will not help
+                }
+                // the admin service restarting, or Redis away: look again, as the monitor does
+            }
+            if (System.nanoTime() >= deadline) {
+                break;
+            }
+            Thread.sleep(Math.round(interval * 1000));
+        }
+        if (summary == null) {
+            throw new AdminApi.UnreachableException("the admin service did not answer before the timeout", null);
+        }
+        boolean done = summary.path("done").asBoolean();
+        if (root.json) {
+            root.printJson(summary);
+        } else {
+            root.out().print(summary(summary));
+            if (!done) {
+                root.out().println("not done after " + timeoutSeconds + " s");
+            }
+        }
+        if (!done) {
+            return TIMED_OUT;
+        }
+        return summary.path("deadNow").asLong() > 0 ? SOME_DEAD : 0;
+    }
+
+    /** What {@code wait} prints. */
+    static String summary(JsonNode summary) {
+        StringBuilder text = new StringBuilder();
+        text.append(String.format("queue        %s  (%s, burst %d)%n", summary.path("queue").asText(),
+                summary.path("rateLimit").asText(), summary.path("burst").asInt()));
+        text.append(String.format("done         %s%n", summary.path("done").asBoolean() ? "yes"
+                : "no: " + Text.number(summary.path("waiting")) + " waiting, " + summary.path("processing").asLong() + " running"));
+        text.append(String.format("tasks        %d   completed %d   dead %d   (attempts failed %d, retried %d; sent back"
+                        + " through the limit %d)%n", summary.path("tasks").asLong(), summary.path("completed").asLong(),
+                summary.path("deadNow").asLong(), summary.path("failed").asLong(), summary.path("retried").asLong(),
+                summary.path("requeued").asLong()));
+        JsonNode first = summary.path("firstReleaseAt");
+        if (first.isTextual()) {
+            text.append(String.format("released     %d, from %s to %s (%s)%n", summary.path("released").asLong(),
+                    first.asText(), summary.path("lastReleaseAt").asText(),
+                    Text.span(java.time.Duration.ofSeconds(summary.path("durationSeconds").asLong()))));
+        } else {
+            text.append("released     none yet\n");
+        }
+        JsonNode window = summary.path("window");
+        if (window.isObject()) {
+            text.append(String.format("busiest      %d in %d s; the limit allows %d (windows of the last %d s)%n",
+                    window.path("most").asLong(), window.path("seconds").asLong(), window.path("allowed").asLong(),
+                    window.path("overSeconds").asLong()));
+        }
+        if (summary.path("deadNow").asLong() > 0) {
+            text.append("dead letters: sluice dead list ").append(summary.path("queue").asText()).append('\n');
+        }
+        return text.toString();
     }
 
     private static void putIfSet(Map<String, Object> body, String key, Object value) {

@@ -56,6 +56,10 @@ class DeadLettersIT {
             Cli.json(admin, "queues", "test", queue, "6");
 
             JsonNode page = await(admin, queue, listed -> listed.path("total").asInt() == 6);
+            Cli.Run waited = Cli.run(admin, "queues", "wait", queue, "--timeout", "60s");
+            assertThat(waited.exit()).as(waited.out() + waited.err()).isEqualTo(QueuesCommand.SOME_DEAD);
+            assertThat(waited.out()).contains("done         yes", "tasks        6   completed 0   dead 6",
+                    "dead letters: sluice dead list " + queue);
             JsonNode newest = page.path("deadLetters").get(0);
             assertThat(newest.path("attempts").asInt()).as("a failure for good is not retried").isEqualTo(1);
             assertThat(newest.path("error").asText()).startsWith("refused: {\"test\":true,\"n\":");
@@ -90,6 +94,23 @@ class DeadLettersIT {
             await(admin, queue, listed -> listed.path("total").asInt() == 2);
             assertThat(Cli.run(admin, "dead", "purge", queue, "--all").out()).startsWith("purged 2 dead letters");
             assertThat(Cli.json(admin, "dead", "list", queue).path("total").asInt()).isZero();
+
+            Cli.Run finished = Cli.run(admin, "queues", "wait", queue, "--timeout", "60s");
+            assertThat(finished.exit()).as(finished.out() + finished.err()).isZero();
+            // 6 + 2 submitted, 4 of them replayed: 12 first releases; 4 completed, 8 dead, all 8 replayed or purged
+            assertThat(finished.out()).contains("tasks        12   completed 4   dead 0");
+            JsonNode summary = Cli.json(admin, "queues", "wait", queue);
+            assertThat(summary.path("window").path("most").asLong()).isBetween(1L, 5L);
+            assertThat(summary.path("window").path("allowed").asLong()).isEqualTo(5);
+            assertThat(summary.path("durationSeconds").asLong()).isPositive();
+
+            String paused = queue + "-paused";
+            Cli.json(admin, "queues", "create", "5/1s", "--name", paused);
+            Cli.run(admin, "queues", "deactivate", paused);
+            Cli.json(admin, "queues", "test", paused, "1");
+            Cli.Run timedOut = Cli.run(admin, "queues", "wait", paused, "--timeout", "2s");
+            assertThat(timedOut.exit()).isEqualTo(QueuesCommand.TIMED_OUT);
+            assertThat(timedOut.out()).contains("done         no: ", "not done after 2 s");
 
             Cli.Run neither = Cli.run(admin, "dead", "replay", queue);
             assertThat(neither.exit()).isEqualTo(1);

@@ -11,4 +11,10 @@ public interface StatsSink {
 
     /** Releases of the queue in the second starting at {@code secondStartMillis}. */
     void releasedInSecond(QueueName queue, long secondStartMillis, long count);
+
+    /**
+     * The queue's first releases so far: of tasks on their first attempt never sent back through the
+     * limit (so a task released again for a retry or after missing its start is not counted twice).
+     */
+    void firstReleases(QueueName queue, long total);
 }

@@ -41,6 +41,11 @@ public final class StatsTopology {
     static final Duration WINDOW = Duration.ofSeconds(1);
     static final Duration GRACE = Duration.ofSeconds(5);
     static final Duration RETENTION = Duration.ofMinutes(5);
+    /**
+     * Marks the key under which a queue's first releases are counted ({@code <queue>|first}): a release of
+     * a task's first attempt never sent back through the limit. {@code |} is in no queue name.
+     */
+    static final String FIRST = "|first";
 
     private StatsTopology() {
     }
@@ -81,12 +86,19 @@ public final class StatsTopology {
         byQueue.reduce(Long::sum, Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("released-totals")
                         .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()).withCachingEnabled())
                 .toStream()
-                .foreach((queue, total) -> sink.total(QueueName.of(queue), TaskEvent.Type.released, total));
+                .foreach((key, total) -> {
+                    if (key.endsWith(FIRST)) {
+                        sink.firstReleases(QueueName.of(key.substring(0, key.length() - FIRST.length())), total);
+                    } else {
+                        sink.total(QueueName.of(key), TaskEvent.Type.released, total);
+                    }
+                });
         byQueue.windowedBy(TimeWindows.ofSizeAndGrace(WINDOW, GRACE))
                 .reduce(Long::sum, Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("released-per-second")
                         .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()).withRetention(RETENTION)
                         .withCachingEnabled())
                 .toStream()
+                .filter((window, count) -> !window.key().endsWith(FIRST))
                 .foreach((window, count) -> sink.releasedInSecond(QueueName.of(window.key()),
                         window.window().start(), count));
         return builder.build();
@@ -115,6 +127,19 @@ public final class StatsTopology {
                 return;
             }
             context.forward(new Record<>(name, 1L, record.timestamp()));
+            if (isFirst(record.headers())) {
+                context.forward(new Record<>(name + FIRST, 1L, record.timestamp()));
+            }
+        }
+
+        /** Attempt 0 (or none said) and never sent back through the limit. */
+        private static boolean isFirst(org.apache.kafka.common.header.Headers headers) {
+            return isZero(headers.lastHeader(TaskHeaders.ATTEMPT)) && isZero(headers.lastHeader(TaskHeaders.REQUEUES));
+        }
+
+        private static boolean isZero(Header header) {
+            return header == null || header.value() == null
+                    || new String(header.value(), StandardCharsets.UTF_8).strip().equals("0");
         }
     }
 

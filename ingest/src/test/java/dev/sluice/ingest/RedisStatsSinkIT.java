@@ -29,8 +29,15 @@ class RedisStatsSinkIT {
             sink.total(queue, TaskEvent.Type.released, 42); // a later absolute value replaces it
             sink.total(queue, TaskEvent.Type.completed, 7);
             sink.releasedInSecond(queue, 1_700_000_000_000L, 5);
+            sink.releasedInSecond(queue, 1_700_000_009_000L, 1);
+            sink.releasedInSecond(queue, 1_699_999_998_000L, 2); // late: a second before the first seen
+            sink.releasedInSecond(queue, 1_700_000_004_000L, 3);
+            sink.firstReleases(queue, 9);
 
-            assertThat(redis.hgetAll(keys.stats(queue))).containsEntry("released", "42").containsEntry("completed", "7");
+            assertThat(redis.hgetAll(keys.stats(queue))).containsEntry("released", "42").containsEntry("completed", "7")
+                    .containsEntry(RedisStatsSink.FIRST_RELEASE_SECOND, "1699999998")
+                    .containsEntry(RedisStatsSink.LAST_RELEASE_SECOND, "1700000009")
+                    .containsEntry(RedisStatsSink.FIRST_RELEASES, "9");
             assertThat(redis.get(keys.releasedInSecond(queue, 1_700_000_000L))).isEqualTo("5");
             assertThat(redis.pttl(keys.releasedInSecond(queue, 1_700_000_000L))).isBetween(290_000L, 300_000L);
 

@@ -41,6 +41,11 @@ class StatsTopologyTest {
             public void releasedInSecond(QueueName queue, long secondStartMillis, long count) {
                 written.put(queue + " @" + secondStartMillis, count);
             }
+
+            @Override
+            public void firstReleases(QueueName queue, long total) {
+                written.put(queue + " first", total);
+            }
         };
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "sluice-stats-test");
@@ -54,8 +59,13 @@ class StatsTopologyTest {
 
     /** {@code count} tasks of {@code queue} released at slot {@code atMillis}, as the gate writes them. */
     private void release(QueueName queue, int count, long atMillis) {
+        release(queue, count, atMillis, Map.of());
+    }
+
+    private void release(QueueName queue, int count, long atMillis, Map<String, String> more) {
         for (int i = 0; i < count; i++) {
             org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+            more.forEach((name, value) -> headers.add(name, value.getBytes(StandardCharsets.UTF_8)));
             headers.add(dev.sluice.core.TaskHeaders.QUEUE, queue.value().getBytes(StandardCharsets.UTF_8));
             headers.add(dev.sluice.core.TaskHeaders.ID, ("t-" + i).getBytes(StandardCharsets.UTF_8));
             ready.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(("t-" + i).getBytes(StandardCharsets.UTF_8),
@@ -113,6 +123,17 @@ class StatsTopologyTest {
         ready.pipeInput("x".getBytes(StandardCharsets.UTF_8), "{}".getBytes(StandardCharsets.UTF_8), 1_000L); // no queue
         release(EMAILS, 1, 1_000);
 
-        assertThat(written).containsEntry("emails released", 1L).hasSize(2);
+        assertThat(written).containsEntry("emails released", 1L).containsEntry("emails first", 1L).hasSize(3);
+    }
+
+    @Test
+    void countsFirstReleasesApartFromRetriesAndTasksSentBackThroughTheLimit() {
+        release(EMAILS, 4, 1_000, Map.of(dev.sluice.core.TaskHeaders.ATTEMPT, "0"));
+        release(EMAILS, 2, 2_000, Map.of(dev.sluice.core.TaskHeaders.ATTEMPT, "1")); // retries
+        release(EMAILS, 1, 3_000, Map.of(dev.sluice.core.TaskHeaders.ATTEMPT, "0", dev.sluice.core.TaskHeaders.REQUEUES, "1"));
+
+        assertThat(written).containsEntry("emails released", 7L).containsEntry("emails first", 4L)
+                .containsEntry("emails @1000", 4L).containsEntry("emails @2000", 2L).containsEntry("emails @3000", 1L)
+                .doesNotContainKey("emails|first @1000");
     }
 }

@@ -4,7 +4,8 @@
 -- KEYS[1]  the queue's meta hash (indexing stops once the queue is removed)
 -- KEYS[2]  listed: sorted set, member and score both the record's offset
 -- KEYS[3]  taken: sorted set of offsets replayed or purged one by one, never listed again
--- KEYS[4]  state hash: 'floor', below which no offset is listed again (set by taking the lowest)
+-- KEYS[4]  state hash: 'floor', below which no offset is listed again (set by taking the lowest), and
+--          'taken', how many were taken (replayed or purged) and not given back
 -- ARGV[1]  what to do:
 --   'index', offsets...      list the offsets, unless taken or below the floor or the queue is gone;
 --                            returns how many were added
@@ -42,10 +43,12 @@ elseif mode == 'take' then
       taken[#taken + 1] = offset
     end
   end
+  redis.call('HINCRBY', KEYS[4], 'taken', #taken)
   return taken
 elseif mode == 'take-lowest' then
   local taken = redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1)
   if #taken > 0 then
+    redis.call('HINCRBY', KEYS[4], 'taken', #taken)
     for _, offset in ipairs(taken) do
       redis.call('ZREM', KEYS[2], offset)
     end
@@ -63,6 +66,7 @@ elseif mode == 'give-back' then
     redis.call('ZREM', KEYS[3], ARGV[i])
     given = given + redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i])
   end
+  redis.call('HINCRBY', KEYS[4], 'taken', -given)
   return given
 end
 return redis.error_reply('dead_letters.lua: unknown mode ' .. tostring(mode))

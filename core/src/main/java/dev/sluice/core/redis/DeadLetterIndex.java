@@ -80,6 +80,12 @@ public final class DeadLetterIndex {
         }
     }
 
+    /** How many of the queue's dead letters were taken (replayed or purged) and not given back. */
+    public long taken(QueueName queue) {
+        String taken = redis.hget(keys.deadState(queue), "taken");
+        return taken == null ? 0 : Long.parseLong(taken);
+    }
+
     /** How many of the queue's dead letters are listed. */
     public long count(QueueName queue) {
         return redis.zcard(keys.deadListed(queue));

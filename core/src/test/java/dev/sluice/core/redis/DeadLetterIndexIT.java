@@ -84,6 +84,7 @@ class DeadLetterIndexIT {
         assertThat(index.takeLowest(queue, 100)).containsExactly(20L, 21L);
         assertThat(index.takeLowest(queue, 100)).isEmpty();
         assertThat(index.count(queue)).isZero();
+        assertThat(index.taken(queue)).isEqualTo(5);
     }
 
     @Test
@@ -95,6 +96,7 @@ class DeadLetterIndexIT {
 
         assertThat(index.newestBefore(queue, null, 10)).containsExactly(2L, 1L);
         assertThat(index.take(queue, List.of(1L))).containsExactly(1L);
+        assertThat(index.taken(queue)).as("taken 2, given back 2, taken 1").isEqualTo(1);
     }
 
     @Test

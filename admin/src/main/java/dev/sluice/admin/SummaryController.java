@@ -1,0 +1,135 @@
+package dev.sluice.admin;
+
+import dev.sluice.core.QueueName;
+import dev.sluice.core.RateLimit;
+import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.TaskEvent;
+import dev.sluice.core.redis.DeadLetterIndex;
+import dev.sluice.ingest.RedisStatsSink;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.serde.annotation.Serdeable;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * {@code GET /queues/{name}/summary}: is the queue's work done, and how did it go: what
+ * {@code sluice queues wait} prints.
+ */
+@Controller("/queues")
+@ExecuteOn(TaskExecutors.BLOCKING)
+final class SummaryController {
+
+    /** The per-second release counts the statistics keep: the windows looked at. */
+    static final int SECONDS_KEPT = 300;
+
+    /**
+     * @param done nothing waits, runs, or waits out a retry's backoff: every task released on its first
+     *             attempt has completed or died ({@code completed + dead >= firstReleases}), and
+     *             at least one was released
+     * @param tasks tasks released on their first attempt (a retry or a task sent back through the limit is
+     *              not counted again; a replayed dead letter is)
+     * @param deadNow tasks that ended dead and were neither replayed nor purged since
+     * @param deadListed dead letters listed now ({@code sluice dead list}); lags {@code deadNow} by the
+     *                   indexer's read of the dead-letter topic
+     * @param window the most releases seen in any window of the limit's period, in whole seconds, over
+     *               the last {@value #SECONDS_KEPT} s; null for a period longer than that
+     */
+    @Serdeable
+    record Summary(String queue, String rateLimit, int burst, String state, boolean done, @Nullable Long waiting,
+                   long processing, long tasks, long released, long completed, long failed, long retried, long dead,
+                   long requeued, long deadNow, long deadListed, @Nullable Instant firstReleaseAt, @Nullable Instant lastReleaseAt,
+                   @Nullable Long durationSeconds, @Nullable Window window) {
+    }
+
+    /** The busiest window seen: {@code most} releases in {@code seconds} s, where the limit allows {@code allowed}. */
+    @Serdeable
+    record Window(long most, long seconds, long allowed, long overSeconds) {
+    }
+
+    private final QueueViews views;
+    private final UnifiedJedis redis;
+    private final SluiceConfig config;
+    private final dev.sluice.core.redis.TokenBucket bucket;
+    private final DeadLetterIndex deadLetters;
+
+    SummaryController(QueueViews views, UnifiedJedis redis, SluiceConfig config, dev.sluice.core.redis.TokenBucket bucket,
+                      DeadLetterIndex deadLetters) {
+        this.views = views;
+        this.redis = redis;
+        this.config = config;
+        this.bucket = bucket;
+        this.deadLetters = deadLetters;
+    }
+
+    @Get("/{name}/summary")
+    @ApiResponse(responseCode = "200", description = "whether the queue's work is done, its totals, first and last release, busiest window")
+    @ApiResponse(responseCode = "404", description = "unknown queue")
+    Summary summary(@PathVariable String name) {
+        QueueName queue = QueueName.of(name);
+        QueueView view = views.one(queue);
+        Map<String, String> totals = views.totals(List.of(queue)).getOrDefault(queue, Map.of());
+        QueueStats stats = view.stats();
+        long tasks = number(totals, RedisStatsSink.FIRST_RELEASES);
+        long retried = number(totals, TaskEvent.Type.retried.name());
+        Long first = totals.containsKey(RedisStatsSink.FIRST_RELEASE_SECOND)
+                ? number(totals, RedisStatsSink.FIRST_RELEASE_SECOND) : null;
+        Long last = totals.containsKey(RedisStatsSink.LAST_RELEASE_SECOND)
+                ? number(totals, RedisStatsSink.LAST_RELEASE_SECOND) : null;
+        boolean done = stats.waiting() != null && stats.waiting() == 0 && stats.processing() == 0 && tasks > 0
+                && stats.completed() + stats.dead() >= tasks;
+        return new Summary(queue.value(), view.rateLimit(), view.burst(), view.state(), done, stats.waiting(),
+                stats.processing(), tasks, stats.released(), stats.completed(), stats.failed(), retried, stats.dead(),
+                stats.requeued(), Math.max(0, stats.dead() - deadLetters.taken(queue)), deadLetters.count(queue),
+                first == null ? null : Instant.ofEpochSecond(first),
+                last == null ? null : Instant.ofEpochSecond(last + 1), // the end of the last second with a release
+                first == null || last == null ? null : last + 1 - first,
+                window(queue, RateLimit.parse(view.rateLimit()), view.burst()));
+    }
+
+    /** The most releases in any run of the period's whole seconds among the last {@value #SECONDS_KEPT}. */
+    private Window window(QueueName queue, RateLimit limit, int burst) {
+        long periodMillis = limit.period().toMillis();
+        long seconds = Math.max(1, (periodMillis + 999) / 1000);
+        if (seconds > SECONDS_KEPT) {
+            return null;
+        }
+        // a period under a second is counted per second: what the limit allows in one
+        long allowed = seconds * 1000 == periodMillis
+                ? limit.permits() + burst - 1
+                : (long) Math.floor(limit.permits() * (seconds * 1000.0 / periodMillis)) + burst - 1;
+        long now = bucket.status(queue).now().getEpochSecond();
+        long from = now - SECONDS_KEPT + 1;
+        String[] keys = new String[SECONDS_KEPT];
+        for (int i = 0; i < SECONDS_KEPT; i++) {
+            keys[i] = config.keys().releasedInSecond(queue, from + i);
+        }
+        List<String> values = redis.mget(keys);
+        long[] counts = new long[SECONDS_KEPT];
+        for (int i = 0; i < SECONDS_KEPT; i++) {
+            counts[i] = values.get(i) == null ? 0 : Long.parseLong(values.get(i));
+        }
+        long most = 0;
+        long sum = 0;
+        for (int i = 0; i < SECONDS_KEPT; i++) {
+            sum += counts[i];
+            if (i >= seconds) {
+                sum -= counts[(int) (i - seconds)];
+            }
+            most = Math.max(most, sum);
+        }
+        return new Window(most, seconds, allowed, SECONDS_KEPT);
+    }
+
+    private static long number(Map<String, String> totals, String field) {
+        String value = totals.get(field);
+        return value == null ? 0 : Long.parseLong(value);
+    }
+}
