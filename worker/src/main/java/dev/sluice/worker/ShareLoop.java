@@ -120,7 +120,7 @@ final class ShareLoop {
             this.consumers.add(consumers.apply(perPoll, instance + "-" + i));
         }
         this.assigned = assigned;
-        this.slots = Executors.newFixedThreadPool(config.concurrency(), Worker.daemon("sluice-task-"));
+        this.slots = Executors.newFixedThreadPool(config.concurrency(), Worker.daemon("sluice-task-" + instance + "-"));
         this.alarms = Executors.newSingleThreadScheduledExecutor(Worker.daemon("sluice-timeouts-"));
         this.tallies = ThreadLocal.withInitial(outcomes::newTally);
         this.polled = new CountDownLatch(count);
@@ -134,7 +134,8 @@ final class ShareLoop {
     void start() {
         for (int i = 0; i < consumers.size(); i++) {
             ShareConsumer<byte[], byte[]> consumer = consumers.get(i);
-            Thread thread = new Thread(() -> consume(consumer), "sluice-share-" + (i + 1));
+            // named by its client id: the broker's logs and this worker's say the same consumer
+            Thread thread = new Thread(() -> consume(consumer), "sluice-share-" + clientIds.get(i));
             threads.add(thread);
             thread.start();
         }

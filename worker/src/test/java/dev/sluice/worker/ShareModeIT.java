@@ -126,6 +126,9 @@ class ShareModeIT {
                 workers.add(world.start(world.config(1).withMode(WorkerConfig.Mode.SHARE)
                         .withHandlerTimeout(Duration.ofSeconds(90)), handler(task -> {
                             runs.computeIfAbsent(task.id(), id -> new AtomicInteger()).incrementAndGet();
+                            // which consumer ran it: with the share classes' debug log, a second run can be traced
+                            org.slf4j.LoggerFactory.getLogger(ShareModeIT.class).info("{} runs on {}", task.id(),
+                                    Thread.currentThread().getName());
                             if (task.id().equals("t-0")) {
                                 sleep(35_000); // more than two record locks
                             }
