@@ -43,19 +43,29 @@ final class QueueController {
 
     private final dev.sluice.ingest.TaskSubmitter submitter;
     private final RequestLimits limits;
+    private final Backlogs backlogs;
+    private final dev.sluice.core.redis.TokenBucket bucket;
 
     QueueController(QueueRegistry registry, QueueViews views, TopicProvisioner topics,
-                    dev.sluice.ingest.TaskSubmitter submitter, RequestLimits limits) {
+                    dev.sluice.ingest.TaskSubmitter submitter, RequestLimits limits, Backlogs backlogs,
+                    dev.sluice.core.redis.TokenBucket bucket) {
         this.limits = limits;
+        this.backlogs = backlogs;
+        this.bucket = bucket;
         this.registry = registry;
         this.views = views;
         this.topics = topics;
         this.submitter = submitter;
     }
 
-    /** Submits test tasks or given payloads to the queue (the CLI's {@code test} command); 202 with their ids. */
+    /**
+     * Submits test tasks or given payloads to the queue (the CLI's {@code test} command); 202 with their
+     * ids and, for each, when it is expected to be released: after the tasks waiting before it, at the
+     * limit as it stands ({@link DrainForecast}); absent while the queue is paused or Kafka does not say
+     * its backlog.
+     */
     @Post("/{name}/tasks")
-    @ApiResponse(responseCode = "202", description = "submitted: the queue, how many and their ids")
+    @ApiResponse(responseCode = "202", description = "submitted: the queue, how many, their ids and expected release times")
     @ApiResponse(responseCode = "400", description = "neither or both of count and tasks, count or tasks out of range,"
             + " a payload over SLUICE_MAX_PAYLOAD_BYTES, an unknown field or a wrong type")
     @ApiResponse(responseCode = "404", description = "unknown queue")
@@ -64,7 +74,7 @@ final class QueueController {
                                                         @Body @RequestBody(content = @Content(schema = @Schema(implementation = SubmitTasks.class))) String body) {
         SubmitTasks request = StrictJson.read(body, SubmitTasks.class);
         QueueName queue = QueueName.of(name);
-        registry.get(queue);
+        Queue known = registry.get(queue);
         java.util.List<byte[]> payloads = new java.util.ArrayList<>();
         if (request.tasks() != null && request.count() != null) {
             throw new IllegalArgumentException("give either count or tasks, not both");
@@ -95,9 +105,25 @@ final class QueueController {
         } else {
             throw new IllegalArgumentException("give count (test tasks) or tasks (payloads)");
         }
+        // the backlog before these tasks: read first, so that they are not counted in it
+        Backlogs.Backlog before = backlogs.of(List.of(queue)).get(queue);
         java.util.List<String> ids = submitter.submitAll(queue.value(), payloads).stream()
                 .map(java.util.concurrent.CompletableFuture::join).toList();
-        return HttpResponse.accepted().body(java.util.Map.of("queue", queue.value(), "submitted", ids.size(), "ids", ids));
+        java.util.Map<String, Object> answer = new java.util.LinkedHashMap<>();
+        answer.put("queue", queue.value());
+        answer.put("submitted", ids.size());
+        answer.put("ids", ids);
+        if (before != null) {
+            dev.sluice.core.redis.BucketStatus status = bucket.status(queue);
+            java.util.List<java.time.Instant> forecast = new java.util.ArrayList<>(ids.size());
+            for (int i = 0; i < ids.size(); i++) {
+                DrainForecast.drainsAt(before.waiting() + i + 1, status, known.spec().rateLimit()).ifPresent(forecast::add);
+            }
+            if (forecast.size() == ids.size()) {
+                answer.put("releaseForecast", forecast);
+            }
+        }
+        return HttpResponse.accepted().body(answer);
     }
 
     /** Creates the queue's topic, then its metadata (so a gate told of it finds the topic). */

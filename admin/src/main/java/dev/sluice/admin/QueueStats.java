@@ -35,6 +35,26 @@ public record QueueStats(Long waiting, long released, long processing, long comp
         return value == null ? 0 : Long.parseLong(value);
     }
 
+    /**
+     * Whether the queue's work is done: nothing waits in its topic, nothing runs, and every task released
+     * on its first attempt completed or died (a retry waiting out its backoff keeps it open); at least one
+     * task was released. Unknown (false) when the backlog is.
+     */
+    static boolean done(Long waiting, Map<String, String> totals) {
+        long tasks = firstReleases(totals);
+        long started = total(totals, TaskEvent.Type.started);
+        long completed = total(totals, TaskEvent.Type.completed);
+        long failed = total(totals, TaskEvent.Type.failed);
+        return waiting != null && waiting == 0 && tasks > 0 && started - completed - failed <= 0
+                && completed + total(totals, TaskEvent.Type.dead) >= tasks;
+    }
+
+    /** Releases of tasks' first attempts: the queue's tasks (see {@code RedisStatsSink}). */
+    static long firstReleases(Map<String, String> totals) {
+        String value = totals.get(dev.sluice.ingest.RedisStatsSink.FIRST_RELEASES);
+        return value == null ? 0 : Long.parseLong(value);
+    }
+
     /** Every event of the queue so far, whatever its type; the reaper reads a change as activity. */
     static long activity(Map<String, String> totals) {
         return totals.values().stream().mapToLong(Long::parseLong).sum();

@@ -77,14 +77,13 @@ final class SummaryController {
         QueueView view = views.one(queue);
         Map<String, String> totals = views.totals(List.of(queue)).getOrDefault(queue, Map.of());
         QueueStats stats = view.stats();
-        long tasks = number(totals, RedisStatsSink.FIRST_RELEASES);
+        long tasks = QueueStats.firstReleases(totals);
         long retried = number(totals, TaskEvent.Type.retried.name());
         Long first = totals.containsKey(RedisStatsSink.FIRST_RELEASE_SECOND)
                 ? number(totals, RedisStatsSink.FIRST_RELEASE_SECOND) : null;
         Long last = totals.containsKey(RedisStatsSink.LAST_RELEASE_SECOND)
                 ? number(totals, RedisStatsSink.LAST_RELEASE_SECOND) : null;
-        boolean done = stats.waiting() != null && stats.waiting() == 0 && stats.processing() == 0 && tasks > 0
-                && stats.completed() + stats.dead() >= tasks;
+        boolean done = QueueStats.done(stats.waiting(), totals);
         return new Summary(queue.value(), view.rateLimit(), view.burst(), view.state(), done, stats.waiting(),
                 stats.processing(), tasks, stats.released(), stats.completed(), stats.failed(), retried, stats.dead(),
                 stats.requeued(), Math.max(0, stats.dead() - deadLetters.taken(queue)), deadLetters.count(queue),

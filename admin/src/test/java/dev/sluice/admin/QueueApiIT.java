@@ -174,6 +174,28 @@ class QueueApiIT implements TestPropertyProvider {
     }
 
     @Test
+    void aSubmissionSaysWhenEachTaskIsExpectedToBeReleased() {
+        String name = (String) post(Map.of("rateLimit", "1/3600s")).body().get("name");
+
+        Map<String, Object> answer = client.toBlocking().retrieve(
+                HttpRequest.POST("/queues/" + name + "/tasks", Map.of("count", 3)), Argument.mapOf(String.class, Object.class));
+
+        // one token in the bucket: the first goes now, the next a guarded hour apart (3,636 s, ADR 0005)
+        List<java.time.Instant> forecast = ((List<?>) answer.get("releaseForecast")).stream()
+                .map(each -> java.time.Instant.parse((String) each)).toList();
+        assertThat(forecast).hasSize(3);
+        java.time.Instant now = java.time.Instant.now();
+        assertThat(java.time.Duration.between(now, forecast.get(0)).abs()).isLessThan(java.time.Duration.ofSeconds(5));
+        assertThat(java.time.Duration.between(forecast.get(0), forecast.get(1)).toSeconds()).isBetween(3600L, 3640L);
+        assertThat(java.time.Duration.between(forecast.get(1), forecast.get(2)).toSeconds()).isBetween(3630L, 3640L);
+
+        client.toBlocking().exchange(HttpRequest.POST("/queues/" + name + "/deactivate", ""));
+        Map<String, Object> paused = client.toBlocking().retrieve(
+                HttpRequest.POST("/queues/" + name + "/tasks", Map.of("count", 1)), Argument.mapOf(String.class, Object.class));
+        assertThat(paused).containsEntry("submitted", 1).doesNotContainKey("releaseForecast");
+    }
+
+    @Test
     void theOverviewCountsQueuesAndSaysRedisAndKafkaAnswer() {
         String name = (String) post(Map.of("rateLimit", "5/1s")).body().get("name");
         client.toBlocking().exchange(HttpRequest.POST("/queues/" + name + "/deactivate", ""));

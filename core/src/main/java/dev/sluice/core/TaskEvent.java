@@ -31,9 +31,11 @@ public record TaskEvent(Type type, String queue, String id, int attempt, long at
      * What happened to the task; the names are the wire values. {@code requeued}: the task could not
      * start within its tolerance of its slot (it reached a worker late: a worker restart, a rebalance,
      * a busy worker) and went back through its queue's limit for a new slot, not counting as an attempt.
+     * {@code drained}: the queue's work is done (nothing waits or runs, every task completed or died),
+     * {@code count} its tasks so far; published once per count by the admin service.
      */
     public enum Type {
-        released, started, completed, failed, retried, dead, requeued
+        released, started, completed, failed, retried, dead, requeued, drained
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()

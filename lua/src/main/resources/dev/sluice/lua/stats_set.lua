@@ -6,7 +6,8 @@
 -- ARGV[1]  'field' (HSET KEYS[2] ARGV[2] ARGV[3]), 'value' (SET KEYS[2] ARGV[3] PX ARGV[2]), or 'min' /
 --          'max' (HSET KEYS[2] ARGV[2] ARGV[3] unless the field holds a lower / higher number already)
 --
--- Returns 1 when written, 0 when the queue does not exist.
+-- Returns 1 when written, 0 when the queue does not exist or ('min' / 'max') the field held that or a
+-- lower / higher number already.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
@@ -17,6 +18,8 @@ elseif ARGV[1] == 'min' or ARGV[1] == 'max' then
   local given = tonumber(ARGV[3])
   if held == nil or (ARGV[1] == 'min' and given < held) or (ARGV[1] == 'max' and given > held) then
     redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  else
+    return 0
   end
 else
   redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
