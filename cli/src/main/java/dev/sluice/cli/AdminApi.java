@@ -6,15 +6,21 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.HttpURLConnection;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * The admin service's HTTP API as the command line uses it: JSON in, JSON out, errors as exceptions
- * that carry the server's problem detail.
+ * that carry the server's problem detail. Requests go through {@link HttpURLConnection}: the
+ * {@code java.net.http} client sets up TLS when it is made, even for {@code http://} (330 ms of a
+ * 0.9 s {@code queues list} here); it is made only for {@code PATCH}, which the older one cannot send.
  */
 final class AdminApi {
 
@@ -41,16 +47,27 @@ final class AdminApi {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
+
     private final URI base;
     private final String token;
-    private final HttpClient http;
+    private HttpClient patchClient;
+
+    /** An answer: its status, body and headers (names as the server sent them). */
+    private record Answer(int status, String body, Map<String, List<String>> headers) {
+        Optional<String> header(String name) {
+            return headers.entrySet().stream()
+                    .filter(entry -> entry.getKey() != null && entry.getKey().equalsIgnoreCase(name))
+                    .flatMap(entry -> entry.getValue().stream()).findFirst();
+        }
+    }
 
     /** @param token the bearer token, or {@code null} to send none */
     AdminApi(URI base, String token) {
         String text = base.toString();
         this.base = URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
         this.token = token == null || token.isBlank() ? null : token;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
     URI base() {
@@ -74,10 +91,10 @@ final class AdminApi {
 
     /** GETs one page of a listing. */
     Page page(String path) {
-        HttpResponse<String> response = exchange("GET", path, null);
+        Answer response = exchange("GET", path, null);
         JsonNode items = json(response);
-        long total = response.headers().firstValueAsLong("X-Total-Count").orElse(items.size());
-        String next = response.headers().firstValue("Link")
+        long total = response.header("X-Total-Count").map(Long::parseLong).orElse((long) items.size());
+        String next = response.header("Link")
                 .filter(link -> link.startsWith("<") && link.contains(">; rel=\"next\""))
                 .map(link -> link.substring(1, link.indexOf('>')))
                 .orElse(null);
@@ -101,31 +118,20 @@ final class AdminApi {
     }
 
     /** The body as JSON, or the server's problem detail as an {@link ApiException}. */
-    private static JsonNode json(HttpResponse<String> response) {
+    private static JsonNode json(Answer response) {
         JsonNode json = response.body().isBlank() ? NullNode.getInstance() : parse(response.body());
-        if (response.statusCode() >= 400) {
+        if (response.status() >= 400) {
             String detail = json.path("detail").asText(null);
-            throw new ApiException(response.statusCode(), detail != null ? detail
-                    : "the admin service answered " + response.statusCode() + ": " + response.body());
+            throw new ApiException(response.status(), detail != null ? detail
+                    : "the admin service answered " + response.status() + ": " + response.body());
         }
         return json;
     }
 
-    private HttpResponse<String> exchange(String method, String path, Object body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
-                .timeout(Duration.ofSeconds(30))
-                .header("Accept", "application/json");
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
+    private Answer exchange(String method, String path, Object body) {
         try {
-            if (body == null) {
-                request.method(method, HttpRequest.BodyPublishers.noBody());
-            } else {
-                request.header("Content-Type", "application/json")
-                        .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
-            }
-            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            byte[] content = body == null ? null : JSON.writeValueAsBytes(body);
+            return method.equals("PATCH") ? viaHttpClient(path, content) : viaUrlConnection(method, path, content);
         } catch (IOException e) {
             throw new UnreachableException("the admin service at " + base + " does not answer (" + describe(e)
                     + "); start it with ./sluice up, or point --admin / SLUICE_ADMIN_URL at it", e);
@@ -135,11 +141,54 @@ final class AdminApi {
         }
     }
 
+    private Answer viaUrlConnection(String method, String path, byte[] content) throws IOException {
+        HttpURLConnection connection = (HttpURLConnection) URI.create(base + path).toURL().openConnection();
+        try {
+            connection.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+            connection.setReadTimeout((int) READ_TIMEOUT.toMillis());
+            connection.setRequestMethod(method);
+            connection.setRequestProperty("Accept", "application/json");
+            if (token != null) {
+                connection.setRequestProperty("Authorization", "Bearer " + token);
+            }
+            if (content != null) {
+                connection.setDoOutput(true);
+                connection.setRequestProperty("Content-Type", "application/json");
+                // not in streaming mode: there a 401 leaves no error body to read (the problem detail)
+                try (var out = connection.getOutputStream()) {
+                    out.write(content);
+                }
+            }
+            int status = connection.getResponseCode();
+            var in = status >= 400 ? connection.getErrorStream() : connection.getInputStream();
+            String text = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new Answer(status, text, connection.getHeaderFields());
+        } finally {
+            connection.disconnect();
+        }
+    }
+
+    /** {@code PATCH}, which {@link HttpURLConnection} refuses to send. */
+    private Answer viaHttpClient(String path, byte[] content) throws IOException, InterruptedException {
+        if (patchClient == null) {
+            patchClient = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(READ_TIMEOUT)
+                .header("Accept", "application/json").header("Content-Type", "application/json")
+                .method("PATCH", content == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(content));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> response = patchClient.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return new Answer(response.statusCode(), response.body(), response.headers().map());
+    }
+
     private static String describe(IOException e) {
         if (e instanceof java.net.ConnectException) {
             return "connection refused";
         }
-        if (e instanceof java.net.http.HttpTimeoutException) {
+        if (e instanceof java.net.http.HttpTimeoutException || e instanceof java.net.SocketTimeoutException) {
             return "timed out";
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

@@ -26,7 +26,7 @@ public final class Sluice {
 
     /** Runs one command line with the given output streams; returns its exit code. */
     static int run(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine commandLine = new CommandLine(new SluiceCommand());
+        CommandLine commandLine = SluiceCommand.commandLine(args, false);
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setParameterExceptionHandler((e, ignoredArgs) -> {

@@ -63,7 +63,7 @@ class ComposeFileTest {
 
     @Test
     void everySluiceServiceRunsARealCommandOfTheImage() throws IOException {
-        Set<String> commands = new CommandLine(new SluiceCommand()).getSubcommands().keySet();
+        Set<String> commands = SluiceCommand.commandLine().getSubcommands().keySet();
         Map<String, Map<String, Object>> services = services();
 
         List<String> built = services.entrySet().stream().filter(e -> e.getValue().containsKey("build"))

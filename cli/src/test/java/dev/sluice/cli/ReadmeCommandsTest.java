@@ -59,7 +59,7 @@ class ReadmeCommandsTest {
             String all = command.replaceAll("[\\[\\]]", "");
             String none = command.replaceAll("\\s*\\[[^]]*]", "");
             for (String variant : new LinkedHashSet<>(List.of(all, none))) {
-                assertThatCode(() -> new CommandLine(new SluiceCommand()).parseArgs(args(variant).toArray(String[]::new)))
+                assertThatCode(() -> SluiceCommand.commandLine().parseArgs(args(variant).toArray(String[]::new)))
                         .as(variant).doesNotThrowAnyException();
             }
         }
@@ -68,7 +68,7 @@ class ReadmeCommandsTest {
     @Test
     void everyCommandIsInTheReadme() throws IOException {
         String readme = Files.readString(README);
-        CommandLine sluice = new CommandLine(new SluiceCommand());
+        CommandLine sluice = SluiceCommand.commandLine();
         for (String name : sluice.getSubcommands().keySet()) {
             assertThat(readme).as(name).contains("./sluice " + name);
         }
