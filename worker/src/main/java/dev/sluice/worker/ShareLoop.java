@@ -73,7 +73,10 @@ final class ShareLoop {
     private final RedisClock clock;
     private final WorkerMetrics metrics;
     private final Predicate<String> topicExists;
+    /** Each consumer thread's consumer now: one closed while every slot is stuck is replaced after. */
     private final List<ShareConsumer<byte[], byte[]>> consumers;
+    private final java.util.function.BiFunction<Integer, String, ShareConsumer<byte[], byte[]>> newConsumer;
+    private final int perPoll;
     private final List<Thread> threads = new ArrayList<>();
     private final ExecutorService slots;
     private final ScheduledExecutorService alarms;
@@ -111,8 +114,9 @@ final class ShareLoop {
         int count = consumerCount(config.concurrency());
         // each consumer may take a round of slots: its batch waits for its slots (ADR 0005's lead, 200 ms)
         // before it can poll again, and the others poll meanwhile
-        int perPoll = config.concurrency();
-        this.consumers = new ArrayList<>();
+        this.perPoll = config.concurrency();
+        this.newConsumer = consumers;
+        this.consumers = new java.util.concurrent.CopyOnWriteArrayList<>();
         String instance = config.sluice().topics().workerShareGroup() + "-" + java.util.UUID.randomUUID().toString()
                 .substring(0, 8);
         for (int i = 1; i <= count; i++) {
@@ -133,9 +137,9 @@ final class ShareLoop {
 
     void start() {
         for (int i = 0; i < consumers.size(); i++) {
-            ShareConsumer<byte[], byte[]> consumer = consumers.get(i);
+            int index = i;
             // named by its client id: the broker's logs and this worker's say the same consumer
-            Thread thread = new Thread(() -> consume(consumer), "sluice-share-" + clientIds.get(i));
+            Thread thread = new Thread(() -> consume(index), "sluice-share-" + clientIds.get(i));
             threads.add(thread);
             thread.start();
         }
@@ -164,7 +168,16 @@ final class ShareLoop {
     /** Stops polling; each consumer finishes its batch, acknowledges it and stops. */
     void stop() {
         stopping = true;
-        consumers.forEach(ShareConsumer::wakeup);
+        consumers.forEach(ShareLoop::wakeUp);
+    }
+
+    /** Wakes a consumer's poll; one closed while every slot was stuck has no poll to wake. */
+    private static void wakeUp(ShareConsumer<byte[], byte[]> consumer) {
+        try {
+            consumer.wakeup();
+        } catch (IllegalStateException closed) {
+            // closed while every slot was stuck: its thread sees stopping by itself
+        }
     }
 
     /** Waits for the consumers' threads to end. */
@@ -187,6 +200,8 @@ final class ShareLoop {
         for (ShareConsumer<byte[], byte[]> consumer : consumers) {
             try {
                 consumer.close(Duration.ofSeconds(10));
+            } catch (IllegalStateException closedAlready) {
+                // closed while every slot was stuck
             } catch (KafkaException e) {
                 LOG.warn("A share consumer did not close cleanly: {}", e.toString());
             }
@@ -203,9 +218,15 @@ final class ShareLoop {
         stopping = true;
         slots.shutdownNow();
         alarms.shutdownNow();
-        consumers.forEach(ShareConsumer::wakeup);
+        consumers.forEach(ShareLoop::wakeUp);
         join(Duration.ofSeconds(10));
-        consumers.forEach(consumer -> consumer.close(Duration.ZERO));
+        consumers.forEach(consumer -> {
+            try {
+                consumer.close(Duration.ZERO);
+            } catch (IllegalStateException closedAlready) {
+                // closed while every slot was stuck
+            }
+        });
     }
 
     /** Whether every slot thread is held by a handler past its timeout: the worker can start nothing. */
@@ -213,18 +234,40 @@ final class ShareLoop {
         return stuckHandlers.get() >= config.concurrency();
     }
 
-    private void consume(ShareConsumer<byte[], byte[]> consumer) {
+    private void consume(int index) {
+        ShareConsumer<byte[], byte[]> consumer = consumers.get(index);
+        boolean closed = false;
         boolean counted = false;
         long lastPollStarted = System.nanoTime();
         while (!stopping) {
             if (allSlotsStuck()) {
-                // taking tasks now would hold them from other workers until a stuck handler returns
+                // taking tasks now would hold them from other workers until a stuck handler returns; and the
+                // consumer may hold some already, taken by a fetch it made before its last poll returned:
+                // closed, it gives them back to the group at once (a consumer that only stopped polling kept
+                // one from the other workers until its lock ran out)
                 if (sayStuck.compareAndSet(false, true)) {
                     LOG.error("All {} slots are held by handlers past their timeout that ignore their interruption;"
                             + " this worker takes no task until one returns", config.concurrency());
                 }
+                if (!closed) {
+                    closed = true;
+                    try {
+                        consumer.close(Duration.ofSeconds(10));
+                    } catch (KafkaException e) {
+                        LOG.warn("A share consumer did not close cleanly: {}", e.toString());
+                    }
+                }
                 sleep(100);
                 continue;
+            }
+            if (closed) {
+                closed = false;
+                consumer = newConsumer.apply(perPoll, clientIds.get(index));
+                consumers.set(index, consumer);
+                lastPollStarted = System.nanoTime();
+                if (stopping) {
+                    break;
+                }
             }
             if (sayStuck.compareAndSet(true, false)) {
                 LOG.info("A stuck handler returned; the worker takes tasks again");
