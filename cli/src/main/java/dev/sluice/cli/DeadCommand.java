@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.client.AdminClient;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ final class DeadCommand implements Runnable {
                       description = "at most N (1 to 500, default ${DEFAULT-VALUE})") int limit,
               @Option(names = "--before", paramLabel = "OFFSET",
                       description = "those older than OFFSET: the next page") Long before) {
-        JsonNode page = root.api().get(AdminApi.path(queue) + "/dead?limit=" + limit
+        JsonNode page = root.api().get(AdminClient.path(queue) + "/dead?limit=" + limit
                 + (before == null ? "" : "&before=" + before));
         if (root.json) {
             root.printJson(page);
@@ -92,14 +93,14 @@ final class DeadCommand implements Runnable {
         List<JsonNode> answers = new ArrayList<>();
         JsonNode answer;
         do { // all: the service takes at most 10,000 a request
-            answer = root.api().post(AdminApi.path(queue) + "/dead/" + action, body);
+            answer = root.api().post(AdminClient.path(queue) + "/dead/" + action, body);
             answers.add(answer);
             count += answer.path("count").asLong();
             expired += answer.path("expired").size();
         } while (all && answer.path("count").asLong() + answer.path("expired").size() > 0
                 && answer.path("remaining").asLong() > 0);
         if (root.json) {
-            root.printJson(answers.size() == 1 ? answers.get(0) : AdminApi.JSON.valueToTree(answers));
+            root.printJson(answers.size() == 1 ? answers.get(0) : AdminClient.JSON.valueToTree(answers));
             return;
         }
         root.out().println(done + " " + count + " dead letter" + (count == 1 ? "" : "s") + " of " + queue

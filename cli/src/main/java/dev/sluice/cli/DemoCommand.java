@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.client.AdminClient;
 import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Topics;
 import dev.sluice.core.Windows;
@@ -72,7 +73,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = root.out();
         Stack own = null;
-        AdminApi api = root.api();
+        AdminClient api = root.api();
         String bootstrap = kafka;
         if (!answers(api)) {
             out.println("No admin service at " + api.base() + ": starting a stack of its own for this run...");
@@ -85,7 +86,7 @@ final class DemoCommand implements Callable<Integer> {
             env.put(dev.sluice.worker.WorkerConfig.ENV_HANDLER, StartRecorder.NAME);
             own = Stack.start(new Stack.Options(null, null, RedisServerProcess.freePort(), RedisServerProcess.freePort(),
                     RedisServerProcess.freePort(), Files.createTempDirectory("sluice-demo"), env, List.of(starts)));
-            api = new AdminApi(java.net.URI.create(own.admin()), root.token);
+            api = new AdminClient(java.net.URI.create(own.admin()), root.token);
             bootstrap = own.kafka();
         }
         try (KafkaConsumer<byte[], byte[]> releases = readyConsumer(bootstrap)) {
@@ -99,7 +100,7 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private int run(PrintWriter out, AdminApi api, KafkaConsumer<byte[], byte[]> releases) throws Exception {
+    private int run(PrintWriter out, AdminClient api, KafkaConsumer<byte[], byte[]> releases) throws Exception {
         // enough tasks that fast still has a backlog when raised and medium when paused
         List<DemoQueue> queues = List.of(new DemoQueue("fast", "10/1s", 300), new DemoQueue("medium", "3/2s", 60),
                 new DemoQueue("slow", "1/5s", 6), new DemoQueue("temporary", "2/1s", 20));
@@ -110,22 +111,22 @@ final class DemoCommand implements Callable<Integer> {
             names.put(q.label(), name);
             seen.put(name, new ArrayList<>());
             segments.put(name, new ArrayList<>(List.of(segment(System.currentTimeMillis(), q.limit()))));
-            api.post(AdminApi.path(name) + "/tasks", Map.of("count", q.tasks()));
+            api.post(AdminClient.path(name) + "/tasks", Map.of("count", q.tasks()));
             out.printf("   %-9s %-6s %4d tasks  %s%n", q.label(), q.limit(), q.tasks(), name);
         }
         out.flush();
 
         phase(out, api, releases, seen, "2. Releases at each limit", 16);
         String fast = names.get("fast");
-        api.patch(AdminApi.path(fast), Map.of("rateLimit", "20/1s"));
+        api.patch(AdminClient.path(fast), Map.of("rateLimit", "20/1s"));
         segments.get(fast).add(segment(System.currentTimeMillis(), "20/1s"));
         phase(out, api, releases, seen, "3. fast raised to 20/1s: its releases double", 6);
         String medium = names.get("medium");
-        api.post(AdminApi.path(medium) + "/deactivate", Map.of());
+        api.post(AdminClient.path(medium) + "/deactivate", Map.of());
         phase(out, api, releases, seen, "4. medium paused: it releases nothing", 6);
-        api.post(AdminApi.path(medium) + "/activate", Map.of());
+        api.post(AdminClient.path(medium) + "/activate", Map.of());
         String temporary = names.get("temporary");
-        api.delete(AdminApi.path(temporary));
+        api.delete(AdminClient.path(temporary));
         phase(out, api, releases, seen, "5. medium resumed; temporary removed", 8);
         collect(releases, seen);
 
@@ -170,14 +171,14 @@ final class DemoCommand implements Callable<Integer> {
         crowded.forEach(out::print);
         out.println(exceeded ? "A limit was exceeded." : "Every limit held.");
         for (String label : List.of("fast", "medium", "slow")) {
-            api.delete(AdminApi.path(names.get(label)));
+            api.delete(AdminClient.path(names.get(label)));
         }
         out.println("The demo's queues are removed.");
         out.flush();
         return exceeded ? 1 : 0;
     }
 
-    private void phase(PrintWriter out, AdminApi api, KafkaConsumer<byte[], byte[]> releases,
+    private void phase(PrintWriter out, AdminClient api, KafkaConsumer<byte[], byte[]> releases,
                        Map<String, List<Long>> seen, String title, int seconds) throws InterruptedException {
         out.println();
         out.println(title);
@@ -198,12 +199,12 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static String state(AdminApi api, String name) {
+    private static String state(AdminClient api, String name) {
         try {
-            JsonNode q = api.get(AdminApi.path(name));
+            JsonNode q = api.get(AdminClient.path(name));
             return ", " + q.path("stats").path("waiting").asText("?") + " waiting"
                     + ("active".equals(q.path("state").asText()) ? "" : " (paused)") + ";";
-        } catch (AdminApi.ApiException gone) {
+        } catch (AdminClient.ApiException gone) {
             return " (removed);";
         }
     }
@@ -269,11 +270,11 @@ final class DemoCommand implements Callable<Integer> {
         return new Segment(from, rate.permits(), rate.period().toMillis(), limit);
     }
 
-    private static boolean answers(AdminApi api) {
+    private static boolean answers(AdminClient api) {
         try {
             api.get("/overview");
             return true;
-        } catch (AdminApi.UnreachableException | AdminApi.ApiException e) {
+        } catch (AdminClient.UnreachableException | AdminClient.ApiException e) {
             return false;
         }
     }

@@ -2,6 +2,7 @@ package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.client.AdminClient;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -54,7 +55,7 @@ final class MonitorCommand implements Callable<Integer> {
         if (!(interval >= 0.1)) {
             throw new IllegalArgumentException("--interval must be at least 0.1 seconds, got " + interval);
         }
-        AdminApi api = root.api();
+        AdminClient api = root.api();
         PrintWriter out = root.out();
         boolean terminal = System.console() != null && !root.json;
         for (int frame = 1; ; frame++) {
@@ -67,7 +68,7 @@ final class MonitorCommand implements Callable<Integer> {
                     out.print("\033[H\033[2J");
                 }
                 print(out, api, terminal);
-            } catch (AdminApi.UnreachableException | AdminApi.ApiException e) {
+            } catch (AdminClient.UnreachableException | AdminClient.ApiException e) {
                 out.println(CLOCK.format(Instant.now()) + "  " + e.getMessage() + "; trying again");
             }
             out.flush();
@@ -78,12 +79,12 @@ final class MonitorCommand implements Callable<Integer> {
         }
     }
 
-    private void print(PrintWriter out, AdminApi api, boolean terminal) {
+    private void print(PrintWriter out, AdminClient api, boolean terminal) {
         JsonNode overview = api.get("/overview");
-        AdminApi.Page page = api.page("/queues?sort=backlog&limit=" + limit);
+        AdminClient.Page page = api.page("/queues?sort=backlog&limit=" + limit);
         JsonNode queues = page.items();
         if (root.json) {
-            ObjectNode frame = AdminApi.JSON.createObjectNode();
+            ObjectNode frame = AdminClient.JSON.createObjectNode();
             frame.put("at", Instant.now().toString());
             frame.set("overview", overview);
             frame.set("queues", queues);

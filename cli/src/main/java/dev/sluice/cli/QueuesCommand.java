@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.client.AdminClient;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -79,8 +80,8 @@ final class QueuesCommand implements Runnable {
         if (backlog) {
             path.append("&backlog=true");
         }
-        AdminApi.Page page = root.api().page(path.toString());
-        com.fasterxml.jackson.databind.node.ArrayNode queues = AdminApi.JSON.createArrayNode();
+        AdminClient.Page page = root.api().page(path.toString());
+        com.fasterxml.jackson.databind.node.ArrayNode queues = AdminClient.JSON.createArrayNode();
         queues.addAll((com.fasterxml.jackson.databind.node.ArrayNode) page.items());
         while (all && page.next() != null) {
             page = root.api().page(page.next());
@@ -109,7 +110,7 @@ final class QueuesCommand implements Runnable {
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one queue: limit, state, figures, bucket.")
     void show(@Parameters(paramLabel = "QUEUE") String queue) {
-        JsonNode shown = root.api().get(AdminApi.path(queue));
+        JsonNode shown = root.api().get(AdminClient.path(queue));
         if (root.json) {
             root.printJson(shown);
         } else {
@@ -132,7 +133,7 @@ final class QueuesCommand implements Runnable {
         if (body.isEmpty()) {
             throw new IllegalArgumentException("nothing to update: give a LIMIT, --burst, --ttl or --max-attempts");
         }
-        JsonNode updated = root.api().patch(AdminApi.path(queue), body);
+        JsonNode updated = root.api().patch(AdminClient.path(queue), body);
         if (root.json) {
             root.printJson(updated);
         } else {
@@ -153,7 +154,7 @@ final class QueuesCommand implements Runnable {
     }
 
     private void state(String queue, String action) {
-        JsonNode changed = root.api().post(AdminApi.path(queue) + "/" + action, Map.of());
+        JsonNode changed = root.api().post(AdminClient.path(queue) + "/" + action, Map.of());
         if (root.json) {
             root.printJson(changed);
         } else {
@@ -164,9 +165,9 @@ final class QueuesCommand implements Runnable {
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Remove a queue: its topic (with any tasks still waiting) and its keys are deleted.")
     void remove(@Parameters(paramLabel = "QUEUE") String queue) {
-        root.api().delete(AdminApi.path(queue));
+        root.api().delete(AdminClient.path(queue));
         if (root.json) {
-            root.printJson(AdminApi.JSON.createObjectNode().put("removed", queue));
+            root.printJson(AdminClient.JSON.createObjectNode().put("removed", queue));
         } else {
             root.out().println("removed " + queue);
         }
@@ -175,7 +176,7 @@ final class QueuesCommand implements Runnable {
     @Command(name = "test", mixinStandardHelpOptions = true, description = "Submit COUNT test tasks to a queue.")
     void test(@Parameters(paramLabel = "QUEUE") String queue,
               @Parameters(paramLabel = "COUNT", description = "1 to 100000") int count) {
-        JsonNode submitted = root.api().post(AdminApi.path(queue) + "/tasks", Map.of("count", count));
+        JsonNode submitted = root.api().post(AdminClient.path(queue) + "/tasks", Map.of("count", count));
         if (root.json) {
             root.printJson(submitted);
         } else {
@@ -207,12 +208,12 @@ final class QueuesCommand implements Runnable {
         JsonNode summary = null;
         while (true) {
             try {
-                summary = root.api().get(AdminApi.path(queue) + "/summary");
+                summary = root.api().get(AdminClient.path(queue) + "/summary");
                 if (summary.path("done").asBoolean()) {
                     break;
                 }
-            } catch (AdminApi.UnreachableException | AdminApi.ApiException away) {
-                if (away instanceof AdminApi.ApiException api && api.status() < 500) {
+            } catch (AdminClient.UnreachableException | AdminClient.ApiException away) {
+                if (away instanceof AdminClient.ApiException api && api.status() < 500) {
                     throw api; // an unknown queue, say: waiting will not help
                 }
                 // the admin service restarting, or Redis away: look again, as the monitor does
@@ -223,7 +224,7 @@ final class QueuesCommand implements Runnable {
             Thread.sleep(Math.round(interval * 1000));
         }
         if (summary == null) {
-            throw new AdminApi.UnreachableException("the admin service did not answer before the timeout", null);
+            throw new AdminClient.UnreachableException("the admin service did not answer before the timeout", null);
         }
         boolean done = summary.path("done").asBoolean();
         if (root.json) {

@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.client.AdminClient;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 
@@ -35,11 +36,11 @@ public final class Sluice {
             return USER_ERROR;
         });
         commandLine.setExecutionExceptionHandler((e, cmd, parseResult) -> {
-            if (e instanceof AdminApi.ApiException api) {
+            if (e instanceof AdminClient.ApiException api) {
                 err.println("error: " + api.getMessage());
                 return api.status() >= 500 ? UNREACHABLE : USER_ERROR;
             }
-            if (e instanceof AdminApi.UnreachableException unreachable) {
+            if (e instanceof AdminClient.UnreachableException unreachable) {
                 err.println("error: " + unreachable.getMessage());
                 return UNREACHABLE;
             }

@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.client.AdminClient;
 import java.io.PrintWriter;
 import java.net.URI;
 import picocli.CommandLine.Command;
@@ -91,8 +92,8 @@ final class SluiceCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    AdminApi api() {
-        return new AdminApi(admin, token);
+    AdminClient api() {
+        return new AdminClient(admin, token);
     }
 
     PrintWriter out() {
@@ -102,7 +103,7 @@ final class SluiceCommand implements Runnable {
     /** Prints JSON as the server sent it, indented. */
     void printJson(JsonNode node) {
         try {
-            out().println(AdminApi.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node));
+            out().println(AdminClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -1,11 +1,12 @@
 package dev.sluice.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.client.AdminClient;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 /** Runs the command line in this JVM against an admin service, as a test's user would type it. */
 final class Cli {
@@ -13,7 +14,7 @@ final class Cli {
     /** What one command line printed and returned. */
     record Run(int exit, String out, String err) {
         JsonNode json() throws IOException {
-            return AdminApi.JSON.readTree(out);
+            return AdminClient.JSON.readTree(out);
         }
     }
 

@@ -1,8 +1,7 @@
 package dev.sluice.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.client.AdminClient;
 import dev.sluice.embedded.RedisServerProcess;
 import dev.sluice.embedded.SharedServers;
 import io.micronaut.context.ApplicationContext;
@@ -19,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 /** The command line against a running admin service on the real broker and Redis. */
 class CliIT {
@@ -173,7 +174,7 @@ class CliIT {
         assertThat(once.out()).contains("redis up", "kafka up").containsPattern(name + "\\s+1/3600s\\s+inactive");
         String[] lines = frames.out().split("\n");
         assertThat(lines).hasSize(2);
-        JsonNode frame = AdminApi.JSON.readTree(lines[1]);
+        JsonNode frame = AdminClient.JSON.readTree(lines[1]);
         assertThat(frame.path("overview").path("redis").asText()).isEqualTo("up");
         assertThat(frame.path("queues").findValuesAsText("name")).contains(name);
 

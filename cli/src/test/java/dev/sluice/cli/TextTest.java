@@ -1,17 +1,18 @@
 package dev.sluice.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.client.AdminClient;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 class TextTest {
 
     private static JsonNode json(String text) throws Exception {
-        return AdminApi.JSON.readTree(text);
+        return AdminClient.JSON.readTree(text);
     }
 
     @Test

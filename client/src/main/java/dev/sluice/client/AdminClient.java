@@ -1,4 +1,4 @@
-package dev.sluice.cli;
+package dev.sluice.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,35 +17,37 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The admin service's HTTP API as the command line uses it: JSON in, JSON out, errors as exceptions
- * that carry the server's problem detail. Requests go through {@link HttpURLConnection}: the
+ * The admin service's HTTP API in Java, as the {@code sluice} command line uses it: JSON in, JSON out,
+ * errors as exceptions that carry the server's problem detail ({@link ApiException}: 4xx is the
+ * request's fault, 5xx the service's or what it needs), or say that it did not answer
+ * ({@link UnreachableException}). Not thread-safe for {@code PATCH}; one per thread, or synchronise. Requests go through {@link HttpURLConnection}: the
  * {@code java.net.http} client sets up TLS when it is made, even for {@code http://} (330 ms of a
  * 0.9 s {@code queues list} here); it is made only for {@code PATCH}, which the older one cannot send.
  */
-final class AdminApi {
+public final class AdminClient {
 
     /** The server answered with an error status; {@code detail} is its problem detail. */
-    static final class ApiException extends RuntimeException {
+    public static final class ApiException extends RuntimeException {
         private final int status;
 
-        ApiException(int status, String detail) {
+        public ApiException(int status, String detail) {
             super(detail);
             this.status = status;
         }
 
-        int status() {
+        public int status() {
             return status;
         }
     }
 
     /** The server did not answer at all. */
-    static final class UnreachableException extends RuntimeException {
-        UnreachableException(String message, Throwable cause) {
+    public static final class UnreachableException extends RuntimeException {
+        public UnreachableException(String message, Throwable cause) {
             super(message, cause);
         }
     }
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
@@ -64,21 +66,22 @@ final class AdminApi {
     }
 
     /** @param token the bearer token, or {@code null} to send none */
-    AdminApi(URI base, String token) {
+    public AdminClient(URI base, String token) {
         String text = base.toString();
         this.base = URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
         this.token = token == null || token.isBlank() ? null : token;
     }
 
-    URI base() {
+    public URI base() {
         return base;
     }
 
-    static String path(String queue) {
+    /** The path of a queue, its name encoded. */
+    public static String path(String queue) {
         return "/queues/" + URLEncoder.encode(queue, StandardCharsets.UTF_8);
     }
 
-    JsonNode get(String path) {
+    public JsonNode get(String path) {
         return send("GET", path, null);
     }
 
@@ -86,11 +89,11 @@ final class AdminApi {
      * A page of a listing: its items, how many there are in all ({@code X-Total-Count}), and the path
      * of the next page ({@code Link} rel="next"), or {@code null} on the last.
      */
-    record Page(JsonNode items, long total, String next) {
+    public record Page(JsonNode items, long total, String next) {
     }
 
     /** GETs one page of a listing. */
-    Page page(String path) {
+    public Page page(String path) {
         Answer response = exchange("GET", path, null);
         JsonNode items = json(response);
         long total = response.header("X-Total-Count").map(Long::parseLong).orElse((long) items.size());
@@ -101,20 +104,117 @@ final class AdminApi {
         return new Page(items, total, next);
     }
 
-    JsonNode post(String path, Object body) {
+    public JsonNode post(String path, Object body) {
         return send("POST", path, body);
     }
 
-    JsonNode patch(String path, Object body) {
+    public JsonNode patch(String path, Object body) {
         return send("PATCH", path, body);
     }
 
-    JsonNode delete(String path) {
+    public JsonNode delete(String path) {
         return send("DELETE", path, null);
     }
 
     private JsonNode send(String method, String path, Object body) {
         return json(exchange(method, path, body));
+    }
+
+    // ---- the API by name: each returns the service's JSON (see README's table of the admin service)
+
+    /** Creates a queue ({@code "5/60s"}); {@code options} may hold burst, name, ttlSeconds, maxAttempts. */
+    public JsonNode createQueue(String rateLimit, Map<String, ?> options) {
+        Map<String, Object> body = new java.util.LinkedHashMap<>(options);
+        body.put("rateLimit", rateLimit);
+        return post("/queues", body);
+    }
+
+    /** Every queue, by name, page by page. */
+    public List<JsonNode> queues() {
+        List<JsonNode> all = new java.util.ArrayList<>();
+        Page page = page("/queues?sort=name&limit=1000");
+        page.items().forEach(all::add);
+        while (page.next() != null) {
+            page = page(page.next());
+            page.items().forEach(all::add);
+        }
+        return all;
+    }
+
+    /** One queue with its figures and bucket. */
+    public JsonNode queue(String name) {
+        return get(path(name));
+    }
+
+    /** Changes rateLimit, burst, ttlSeconds or maxAttempts. */
+    public JsonNode updateQueue(String name, Map<String, ?> changes) {
+        return patch(path(name), changes);
+    }
+
+    /** Pauses the queue: nothing is released, its tasks wait. */
+    public JsonNode pause(String name) {
+        return post(path(name) + "/deactivate", Map.of());
+    }
+
+    public JsonNode resume(String name) {
+        return post(path(name) + "/activate", Map.of());
+    }
+
+    /** Removes the queue and its topic. */
+    public void removeQueue(String name) {
+        delete(path(name));
+    }
+
+    /**
+     * Submits the payloads (UTF-8 text, at most 1,000 a call); the answer holds their {@code ids} and
+     * {@code releaseForecast}. An unknown queue is an {@link ApiException} with status 404, at once.
+     */
+    public JsonNode submit(String name, List<String> payloads) {
+        return post(path(name) + "/tasks", Map.of("tasks", payloads));
+    }
+
+    /** Whether the queue's work is done, and how it went. */
+    public JsonNode summary(String name) {
+        return get(path(name) + "/summary");
+    }
+
+    /**
+     * Waits until the queue's work is done ({@code summary.done}), looking every {@code every}; its
+     * summary then, or the last one seen when {@code timeout} passed first (its {@code done} false).
+     */
+    public JsonNode awaitDone(String name, Duration timeout, Duration every) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode summary = summary(name);
+        while (!summary.path("done").asBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(every.toMillis());
+            summary = summary(name);
+        }
+        return summary;
+    }
+
+    /** A page of the queue's dead letters, newest first, below offset {@code before} (null: the newest). */
+    public JsonNode deadLetters(String name, int limit, Long before) {
+        return get(path(name) + "/dead?limit=" + limit + (before == null ? "" : "&before=" + before));
+    }
+
+    /** Replays the dead letters at these offsets into the queue, each at most once. */
+    public JsonNode replay(String name, List<Long> offsets) {
+        return post(path(name) + "/dead/replay", Map.of("offsets", offsets));
+    }
+
+    /** Replays the oldest 10,000 dead letters of the queue; {@code remaining} says how many are left. */
+    public JsonNode replayAll(String name) {
+        return post(path(name) + "/dead/replay", Map.of("all", true));
+    }
+
+    /** Takes the dead letters at these offsets out of the listing for good. */
+    public JsonNode purge(String name, List<Long> offsets) {
+        return post(path(name) + "/dead/purge", Map.of("offsets", offsets));
+    }
+
+    /** The newest submissions the router refused, with the reason. */
+    public JsonNode rejected(int limit) {
+        return get("/rejected?limit=" + limit);
     }
 
     /** The body as JSON, or the server's problem detail as an {@link ApiException}. */
