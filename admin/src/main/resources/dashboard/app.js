@@ -78,6 +78,7 @@ function cell(row, text, className) {
 function button(parent, label, action, className) {
   const b = document.createElement('button');
   b.textContent = label;
+  b.dataset.action = label;
   if (className) b.className = className;
   b.addEventListener('click', async () => {
     try { await action(); await refresh(); } catch (e) { say(e.message, true); }
@@ -127,7 +128,7 @@ function renderQueues(queues) {
     cell(row, q.rateLimitStatus.tokens + '/' + q.rateLimitStatus.capacity, 'n');
     cell(row, nextToken(q));
     cell(row, drained(q));
-    const actions = cell(row, '');
+    const actions = cell(row, '', 'actions');
     button(actions, 'chart', async () => { selected = q.name; location.hash = 'queue=' + q.name; });
     if (q.state === 'active') {
       button(actions, 'pause', () => api('POST', '/queues/' + q.name + '/deactivate', {}));
@@ -212,6 +213,44 @@ function drawChart(r) {
       : ' (' + r.limitPerSecond.toPrecision(3) + '/s).');
 }
 
+/** The selected queue's batch: done or not, its tasks, and the busiest window against the limit. */
+function renderSummary(m) {
+  const el = document.getElementById('batch-summary');
+  el.dataset.done = m.done;
+  el.dataset.deadNow = m.deadNow;
+  let text = m.tasks + ' tasks: ' + m.completed + ' completed, ' + m.deadNow + ' dead; '
+    + (m.done ? 'done' : 'not done (' + (m.waiting === null ? '?' : m.waiting) + ' waiting, ' + m.processing + ' running)');
+  if (m.firstReleaseAt) text += '; released from ' + m.firstReleaseAt + ' to ' + m.lastReleaseAt;
+  if (m.window) text += '; busiest ' + m.window.most + ' in ' + m.window.seconds + ' s (limit allows ' + m.window.allowed + ')';
+  el.textContent = text;
+}
+
+/** The selected queue's dead letters, newest first, each with a replay button. */
+function renderDead(name, page) {
+  const section = document.getElementById('dead-section');
+  section.hidden = false;
+  section.dataset.queue = name;
+  document.getElementById('dead-queue').textContent = name;
+  document.getElementById('dead-total').textContent = '(' + page.total + ')';
+  const body = document.querySelector('#dead tbody');
+  body.innerHTML = '';
+  const letters = page.deadLetters || [];
+  if (letters.length === 0) {
+    cell(body.insertRow(), 'None: every task of this queue completed, or is still on its way.').colSpan = 7;
+  }
+  for (const d of letters) {
+    const row = body.insertRow();
+    row.dataset.offset = d.offset;
+    cell(row, String(d.offset), 'n');
+    cell(row, d.id || '–', 'name');
+    cell(row, String(d.attempts), 'n');
+    cell(row, d.deadAt);
+    cell(row, d.error || '', 'text');
+    cell(row, d.payloadPreview || '', 'text');
+    button(cell(row, '', 'actions'), 'replay', () => api('POST', '/queues/' + name + '/dead/replay', { offsets: [d.offset] }));
+  }
+}
+
 async function refresh() {
   try {
     const [overview, listing] = await Promise.all([api('GET', '/overview'), exchange('GET', queuesPath())]);
@@ -225,7 +264,15 @@ async function refresh() {
     renderQueues(queues);
     if (selected && queues.some(q => q.name === selected)) {
       // 60 s shown, and before them up to a period more, so that each bar's window is whole
-      drawChart(await api('GET', '/queues/' + selected + '/releases?seconds=' + chartSeconds(queues, selected)));
+      const [releases, summary, dead] = await Promise.all([
+        api('GET', '/queues/' + selected + '/releases?seconds=' + chartSeconds(queues, selected)),
+        api('GET', '/queues/' + selected + '/summary'),
+        api('GET', '/queues/' + selected + '/dead?limit=20')]);
+      drawChart(releases);
+      renderSummary(summary);
+      renderDead(selected, dead);
+    } else {
+      document.getElementById('dead-section').hidden = true;
     }
     document.body.dataset.refreshed = new Date().toISOString();
   } catch (e) {
@@ -250,6 +297,20 @@ document.getElementById('create').addEventListener('submit', async (event) => {
     say(e.message, true);
   }
 });
+
+for (const [id, action] of [['replay-all', 'replay'], ['purge-all', 'purge']]) {
+  document.getElementById(id).addEventListener('click', async () => {
+    const name = document.getElementById('dead-section').dataset.queue;
+    if (!name || (action === 'purge' && !confirm('Purge every dead letter of ' + name + '? They cannot be replayed after.'))) return;
+    try {
+      const taken = await api('POST', '/queues/' + name + '/dead/' + action, { all: true });
+      say((action === 'replay' ? 'Replayed ' : 'Purged ') + taken.count + ' dead letters of ' + name);
+      await refresh();
+    } catch (e) {
+      say(e.message, true);
+    }
+  });
+}
 
 document.getElementById('filter').addEventListener('input', () => { shown = PAGE; refresh(); });
 document.getElementById('filter').addEventListener('submit', (event) => event.preventDefault());

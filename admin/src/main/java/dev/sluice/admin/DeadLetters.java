@@ -65,11 +65,14 @@ final class DeadLetters {
 
     /** A page, newest first; {@code next} is the {@code before} of the next page, null on the last. */
     @Serdeable
-    record Page(String queue, long total, List<DeadLetter> deadLetters, Long next) {
+    record Page(String queue, long total,
+                @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
+                List<DeadLetter> deadLetters, Long next) {
     }
 
     /** What a replay or purge did: the offsets taken, those of them whose record Kafka no longer holds, what is left. */
     @Serdeable
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
     record Taken(String queue, int count, List<Long> offsets, List<Long> expired, long remaining) {
     }
 

@@ -11,6 +11,85 @@ import org.junit.jupiter.api.Test;
 /** The dashboard in headless Chromium against a whole stack in this JVM. */
 class DashboardIT {
 
+    /**
+     * A user's round through the dashboard, by mouse and keyboard in a real browser 1,280 pixels wide:
+     * create a queue, submit tasks, change its limit, pause, resume, replay dead letters, remove it; each
+     * effect checked through the API. The queue's handler fails each task until it is replayed.
+     */
+    @Test
+    void everyButtonDoesWhatItSaysCheckedThroughTheApi() throws Exception {
+        Path chromium = Chromium.locate();
+        String queue = "clicks-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        DeadLettersIT.FailsUntilReplayed handler = new DeadLettersIT.FailsUntilReplayed();
+        try (Stack stack = Stack.start(new Stack.Options(dev.sluice.embedded.SharedServers.kafkaBootstrapServers(),
+                dev.sluice.embedded.SharedServers.redisUri(), RedisServerProcess.freePort(), 0, 0,
+                Files.createTempDirectory("sluice-clicks"),
+                Map.of(dev.sluice.worker.WorkerConfig.ENV_QUEUE_HANDLERS, queue + "=" + handler.name()),
+                java.util.List.of(handler)));
+             DevTools browser = DevTools.start(chromium, 1280, 900)) {
+            String admin = stack.admin();
+            Cli.json(admin, "queues", "create", "50/1s"); // a batch_<uuid> beside it: the longest names
+            browser.open(admin + "/");
+            browser.waitFor("document.body.dataset.refreshed", java.time.Duration.ofSeconds(20));
+
+            browser.type("#create input[name=rateLimit]", "5/1s");
+            browser.type("#create input[name=name]", queue);
+            browser.click("#create button[type=submit]");
+            awaitApi(admin, queue, q -> q.path("rateLimit").asText().equals("5/1s"));
+            String row = "#queues tr[data-queue='" + queue + "'] ";
+            browser.waitFor("document.querySelector(\"" + row + "\")", java.time.Duration.ofSeconds(10));
+            assertThat(browser.eval("document.documentElement.scrollWidth <= window.innerWidth"
+                    + " && [...document.querySelectorAll('section')].every(s => s.scrollWidth <= s.clientWidth)").asBoolean())
+                    .as("no horizontal scroll at 1,280 px").isTrue();
+
+            browser.click(row + "button[data-action='test 10']");
+            awaitApi(admin, queue, q -> q.path("stats").path("dead").asInt() == 10);
+
+            browser.answerPromptsWith("7/1s");
+            browser.click(row + "button[data-action='limit…']");
+            awaitApi(admin, queue, q -> q.path("rateLimit").asText().equals("7/1s"));
+
+            browser.click(row + "button[data-action='pause']");
+            awaitApi(admin, queue, q -> q.path("state").asText().equals("inactive"));
+            browser.waitFor("document.querySelector(\"" + row + "button[data-action='resume']\")", java.time.Duration.ofSeconds(10));
+            browser.click(row + "button[data-action='resume']");
+            awaitApi(admin, queue, q -> q.path("state").asText().equals("active"));
+
+            browser.click(row + "button[data-action='chart']");
+            browser.waitFor("document.querySelectorAll('#dead tbody tr[data-offset]').length === 10"
+                    + " && document.getElementById('dead-section').dataset.queue === '" + queue + "'", java.time.Duration.ofSeconds(20));
+            browser.click("#dead tbody tr[data-offset] button[data-action='replay']");
+            awaitApi(admin, queue, q -> q.path("stats").path("completed").asInt() == 1);
+            browser.click("#replay-all");
+            awaitApi(admin, queue, q -> q.path("stats").path("completed").asInt() == 10);
+            browser.waitFor("document.getElementById('batch-summary').dataset.done === 'true'", java.time.Duration.ofSeconds(20));
+            assertThat(browser.eval("document.getElementById('batch-summary').textContent").asText())
+                    .startsWith("20 tasks: 10 completed, 0 dead; done");
+            assertThat(Cli.json(admin, "dead", "list", queue).path("total").asInt()).isZero();
+
+            browser.click(row + "button[data-action='remove']");
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (Cli.run(admin, "queues", "show", queue).exit() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertThat(Cli.run(admin, "queues", "show", queue).err()).contains("does not exist");
+            assertThat(browser.dialogs).as("the limit's prompt, then the removal's confirmation")
+                    .containsExactly("New limit for " + queue + " (e.g. 20/60s):",
+                            "Remove " + queue + "? Its topic and any waiting tasks are deleted.");
+        }
+    }
+
+    private static void awaitApi(String admin, String queue, java.util.function.Predicate<com.fasterxml.jackson.databind.JsonNode> done)
+            throws Exception {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        com.fasterxml.jackson.databind.JsonNode shown = Cli.json(admin, "queues", "show", queue);
+        while (!done.test(shown) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            shown = Cli.json(admin, "queues", "show", queue);
+        }
+        assertThat(done.test(shown)).as(shown.toString()).isTrue();
+    }
+
     @Test
     void theDashboardShowsTheQueuesAndChartsTheirReleases() throws Exception {
         Path chromium = Chromium.locate();
