@@ -30,8 +30,11 @@ import redis.clients.jedis.UnifiedJedis;
  * waiting out its backoff keeps the queue open). {@code count} is the queue's tasks so far; more tasks
  * that finish later make another event with the larger count. Each count is announced once, whichever
  * admin service sees it first: the count is claimed in the queue's statistics ({@value #ANNOUNCED}) by
- * one Lua call before the event is written, and given up again if Kafka refuses it. Looks every
- * {@code sluice.drain-events.interval} (2 s); {@code sluice.drain-events.enabled=false} turns it off.
+ * one Lua call before the event is written, and given up again if Kafka refuses it. A queue must look
+ * done, with the same totals, at two looks in a row: the statistics count a release a moment after the
+ * gate commits it, and in that moment a queue whose last task was released but not yet counted looked
+ * done. Looks every {@code sluice.drain-events.interval} (2 s); {@code sluice.drain-events.enabled=false}
+ * turns it off.
  */
 @Singleton
 @Requires(property = "sluice.drain-events.enabled", notEquals = "false")
@@ -48,6 +51,8 @@ final class DrainWatcher {
     private final ScriptRunner scripts;
     private final UnifiedJedis redis;
     private KafkaProducer<byte[], byte[]> producer;
+    /** The queues that looked done at the last look, with their totals then. */
+    private Map<QueueName, Map<String, String>> doneAtLastLook = Map.of();
 
     DrainWatcher(QueueRegistry registry, QueueViews views, Backlogs backlogs, SluiceConfig config, UnifiedJedis redis) {
         this.registry = registry;
@@ -72,16 +77,18 @@ final class DrainWatcher {
                     finished.add(name);
                 }
             }
-            if (finished.isEmpty()) {
-                return;
-            }
-            Map<QueueName, Backlogs.Backlog> waiting = backlogs.of(finished);
+            Map<QueueName, Map<String, String>> doneNow = new java.util.HashMap<>();
+            Map<QueueName, Backlogs.Backlog> waiting = finished.isEmpty() ? Map.of() : backlogs.of(finished);
             for (QueueName name : finished) {
                 Backlogs.Backlog backlog = waiting.get(name);
                 if (backlog != null && QueueStats.done(backlog.waiting(), totals.get(name))) {
-                    announce(name, totals.get(name));
+                    doneNow.put(name, totals.get(name));
+                    if (totals.get(name).equals(doneAtLastLook.get(name))) {
+                        announce(name, totals.get(name));
+                    }
                 }
             }
+            doneAtLastLook = doneNow;
         } catch (RuntimeException e) {
             LOG.warn("Looking for drained queues failed, trying again at the next look: {}", e.toString());
         }

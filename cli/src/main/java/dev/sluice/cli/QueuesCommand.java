@@ -206,12 +206,16 @@ final class QueuesCommand implements Runnable {
         long deadline = timeoutSeconds == null || timeoutSeconds == 0 ? Long.MAX_VALUE
                 : System.nanoTime() + timeoutSeconds * 1_000_000_000L;
         JsonNode summary = null;
+        JsonNode doneBefore = null;
         while (true) {
             try {
                 summary = root.api().get(AdminClient.path(queue) + "/summary");
-                if (summary.path("done").asBoolean()) {
+                // done twice in a row with the same figures: the statistics count a release a moment after
+                // the gate made it, and in that moment a queue whose last task just went out looks done
+                if (summary.path("done").asBoolean() && AdminClient.sameFigures(summary, doneBefore)) {
                     break;
                 }
+                doneBefore = summary.path("done").asBoolean() ? summary : null;
             } catch (AdminClient.UnreachableException | AdminClient.ApiException away) {
                 if (away instanceof AdminClient.ApiException api && api.status() < 500) {
                     throw api; // an unknown queue, say: waiting will not help

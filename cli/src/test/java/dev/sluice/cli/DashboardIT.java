@@ -79,15 +79,16 @@ class DashboardIT {
         }
     }
 
+    /** Waits until the queue, as the API shows it, is as the click should have made it (it may not exist yet). */
     private static void awaitApi(String admin, String queue, java.util.function.Predicate<com.fasterxml.jackson.databind.JsonNode> done)
             throws Exception {
         long deadline = System.nanoTime() + 60_000_000_000L;
-        com.fasterxml.jackson.databind.JsonNode shown = Cli.json(admin, "queues", "show", queue);
-        while (!done.test(shown) && System.nanoTime() < deadline) {
+        Cli.Run shown = Cli.run(admin, "--json", "queues", "show", queue);
+        while (!(shown.exit() == 0 && done.test(shown.json())) && System.nanoTime() < deadline) {
             Thread.sleep(200);
-            shown = Cli.json(admin, "queues", "show", queue);
+            shown = Cli.run(admin, "--json", "queues", "show", queue);
         }
-        assertThat(done.test(shown)).as(shown.toString()).isTrue();
+        assertThat(shown.exit() == 0 && done.test(shown.json())).as(shown.out() + shown.err()).isTrue();
     }
 
     @Test

@@ -179,17 +179,34 @@ public final class AdminClient {
     }
 
     /**
-     * Waits until the queue's work is done ({@code summary.done}), looking every {@code every}; its
-     * summary then, or the last one seen when {@code timeout} passed first (its {@code done} false).
+     * Waits until the queue's work is done: {@code summary.done} at two looks in a row with the same
+     * figures (the statistics count a release a moment after the gate makes it; in that moment a queue
+     * whose last task just went out looks done), looking every {@code every}. Its summary then, or the
+     * last one seen when {@code timeout} passed first.
      */
     public JsonNode awaitDone(String name, Duration timeout, Duration every) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode before = null;
         JsonNode summary = summary(name);
-        while (!summary.path("done").asBoolean() && System.nanoTime() < deadline) {
+        while (!(summary.path("done").asBoolean() && sameFigures(summary, before)) && System.nanoTime() < deadline) {
+            before = summary.path("done").asBoolean() ? summary : null;
             Thread.sleep(every.toMillis());
             summary = summary(name);
         }
         return summary;
+    }
+
+    /** Whether two summaries have the same totals. */
+    public static boolean sameFigures(JsonNode summary, JsonNode before) {
+        if (before == null) {
+            return false;
+        }
+        for (String field : List.of("tasks", "released", "completed", "failed", "dead", "requeued")) {
+            if (summary.path(field).asLong() != before.path(field).asLong()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A page of the queue's dead letters, newest first, below offset {@code before} (null: the newest). */
