@@ -6,8 +6,9 @@ import java.util.Optional;
  * The Kafka broker and the Redis server that every test in one JVM shares.
  *
  * <p>Each is chosen once, on first use: the server named by {@code KAFKA_BOOTSTRAP_SERVERS} /
- * {@code REDIS_URL} when set, else an embedded one ({@link EmbeddedKafka}, {@link RedisServerProcess})
- * that lives until the JVM exits. Tests keep apart by using random queue and topic names, never by
+ * {@code REDIS_URL} when set; under {@code -Pcontainers} one from its official image
+ * ({@link ContainerServers}; the test is skipped where no Docker engine answers); else an embedded one
+ * ({@link EmbeddedKafka}, {@link RedisServerProcess}) that lives until the JVM exits. Tests keep apart by using random queue and topic names, never by
  * starting servers of their own.
  */
 public final class SharedServers {
@@ -24,6 +25,8 @@ public final class SharedServers {
             String external = System.getenv("KAFKA_BOOTSTRAP_SERVERS");
             if (external != null && !external.isBlank()) {
                 kafka = new Kafka(external.strip(), null);
+            } else if (ContainerServers.wanted()) {
+                kafka = new Kafka(ContainerServers.kafka(), null);
             } else {
                 EmbeddedKafka embedded = EmbeddedKafka.start();
                 kafka = new Kafka(embedded.bootstrapServers(), embedded);
@@ -51,6 +54,8 @@ public final class SharedServers {
             String external = System.getenv("REDIS_URL");
             if (external != null && !external.isBlank()) {
                 redis = new Redis(external.strip(), null);
+            } else if (ContainerServers.wanted()) {
+                redis = new Redis(ContainerServers.redis(), null);
             } else {
                 RedisServerProcess process = RedisServerProcess.startEphemeral();
                 redis = new Redis(process.uri(), process);
