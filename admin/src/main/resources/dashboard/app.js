@@ -104,31 +104,64 @@ function renderOverview(o) {
   }
 }
 
+/**
+ * The queue table, updated in place: a row and its buttons stay the same elements from one refresh to
+ * the next (rebuilt every 2 s, a button pressed at the moment of a refresh lost its click).
+ */
 function renderQueues(queues) {
   const body = document.querySelector('#queues tbody');
-  body.innerHTML = '';
+  const names = new Set(queues.map(q => q.name));
+  for (const row of [...body.rows]) {
+    if (!row.dataset.queue || !names.has(row.dataset.queue)) row.remove();
+  }
   if (queues.length === 0) {
     const row = body.insertRow();
     const form = new FormData(document.getElementById('filter'));
     const td = cell(row, form.get('prefix') || form.get('backlog') ? 'No queue matches the filter'
       : 'No queues yet: create one above, or ./sluice queues create "5/60s"');
     td.colSpan = 12;
+    return;
   }
-  for (const q of queues) {
-    const row = body.insertRow();
-    row.dataset.queue = q.name;
-    if (q.name === selected) row.className = 'selected';
-    cell(row, q.name, 'name');
-    cell(row, q.state, 'state-' + q.state);
-    cell(row, q.rateLimit + (q.burst > 1 ? ' burst ' + q.burst : ''));
-    for (const f of ['waiting', 'processing', 'completed', 'failed', 'dead']) {
-      const td = cell(row, q.stats[f] === null ? '–' : String(q.stats[f]), 'n');
-      td.dataset.field = f;
-    }
-    cell(row, q.rateLimitStatus.tokens + '/' + q.rateLimitStatus.capacity, 'n');
-    cell(row, nextToken(q));
-    cell(row, drained(q));
-    const actions = cell(row, '', 'actions');
+  const rows = new Map([...body.rows].map(row => [row.dataset.queue, row]));
+  queues.forEach((q, i) => {
+    let row = rows.get(q.name);
+    if (!row) row = newQueueRow(q);
+    fillQueueRow(row, q);
+    if (body.rows[i] !== row) body.insertBefore(row, body.rows[i] || null);
+  });
+}
+
+const FIGURES = ['waiting', 'processing', 'completed', 'failed', 'dead'];
+
+function newQueueRow(q) {
+  const row = document.createElement('tr');
+  row.dataset.queue = q.name;
+  cell(row, q.name, 'name');
+  cell(row, '', 'state-' + q.state);
+  cell(row, '');
+  for (const f of FIGURES) cell(row, '', 'n').dataset.field = f;
+  cell(row, '', 'n');
+  cell(row, '');
+  cell(row, '');
+  cell(row, '', 'actions');
+  return row;
+}
+
+function fillQueueRow(row, q) {
+  const c = row.cells;
+  if (q.name === selected) row.className = 'selected'; else row.removeAttribute('class');
+  c[1].textContent = q.state;
+  c[1].className = 'state-' + q.state;
+  c[2].textContent = q.rateLimit + (q.burst > 1 ? ' burst ' + q.burst : '');
+  FIGURES.forEach((f, i) => { c[3 + i].textContent = q.stats[f] === null ? '–' : String(q.stats[f]); });
+  c[8].textContent = q.rateLimitStatus.tokens + '/' + q.rateLimitStatus.capacity;
+  c[9].textContent = nextToken(q);
+  c[10].textContent = drained(q);
+  const key = q.state + ' ' + q.rateLimit;
+  if (row.dataset.actions !== key) { // the buttons change only with the state and the limit they show
+    row.dataset.actions = key;
+    const actions = c[11];
+    actions.innerHTML = '';
     button(actions, 'chart', async () => { selected = q.name; location.hash = 'queue=' + q.name; });
     if (q.state === 'active') {
       button(actions, 'pause', () => api('POST', '/queues/' + q.name + '/deactivate', {}));
@@ -232,23 +265,34 @@ function renderDead(name, page) {
   section.dataset.queue = name;
   document.getElementById('dead-queue').textContent = name;
   document.getElementById('dead-total').textContent = '(' + page.total + ')';
+  // in place, as the queue table: a replay button stays the same element from one refresh to the next
   const body = document.querySelector('#dead tbody');
-  body.innerHTML = '';
   const letters = page.deadLetters || [];
+  const offsets = new Set(letters.map(d => String(d.offset)));
+  for (const row of [...body.rows]) {
+    if (!row.dataset.offset || !offsets.has(row.dataset.offset) || row.dataset.queue !== name) row.remove();
+  }
   if (letters.length === 0) {
     cell(body.insertRow(), 'None: every task of this queue completed, or is still on its way.').colSpan = 7;
+    return;
   }
-  for (const d of letters) {
-    const row = body.insertRow();
-    row.dataset.offset = d.offset;
-    cell(row, String(d.offset), 'n');
-    cell(row, d.id || '–', 'name');
-    cell(row, String(d.attempts), 'n');
-    cell(row, d.deadAt);
-    cell(row, d.error || '', 'text');
-    cell(row, d.payloadPreview || '', 'text');
-    button(cell(row, '', 'actions'), 'replay', () => api('POST', '/queues/' + name + '/dead/replay', { offsets: [d.offset] }));
-  }
+  const rows = new Map([...body.rows].map(row => [row.dataset.offset, row]));
+  letters.forEach((d, i) => {
+    let row = rows.get(String(d.offset));
+    if (!row) {
+      row = document.createElement('tr');
+      row.dataset.offset = d.offset;
+      row.dataset.queue = name;
+      cell(row, String(d.offset), 'n');
+      cell(row, d.id || '–', 'name');
+      cell(row, String(d.attempts), 'n');
+      cell(row, d.deadAt);
+      cell(row, d.error || '', 'text');
+      cell(row, d.payloadPreview || '', 'text');
+      button(cell(row, '', 'actions'), 'replay', () => api('POST', '/queues/' + name + '/dead/replay', { offsets: [d.offset] }));
+    }
+    if (body.rows[i] !== row) body.insertBefore(row, body.rows[i] || null);
+  });
 }
 
 async function refresh() {

@@ -48,12 +48,16 @@ class DashboardIT {
             browser.answerPromptsWith("7/1s");
             browser.click(row + "button[data-action='limit…']");
             awaitApi(admin, queue, q -> q.path("rateLimit").asText().equals("7/1s"));
+            // the page shows it (its buttons are made anew for a new limit or state) before the next click
+            String shows = "document.querySelector(\"" + row.strip() + "\").dataset.actions === ";
+            browser.waitFor(shows + "'active 7/1s'", java.time.Duration.ofSeconds(10));
 
             browser.click(row + "button[data-action='pause']");
             awaitApi(admin, queue, q -> q.path("state").asText().equals("inactive"));
-            browser.waitFor("document.querySelector(\"" + row + "button[data-action='resume']\")", java.time.Duration.ofSeconds(10));
+            browser.waitFor(shows + "'inactive 7/1s'", java.time.Duration.ofSeconds(10));
             browser.click(row + "button[data-action='resume']");
             awaitApi(admin, queue, q -> q.path("state").asText().equals("active"));
+            browser.waitFor(shows + "'active 7/1s'", java.time.Duration.ofSeconds(10));
 
             browser.click(row + "button[data-action='chart']");
             browser.waitFor("document.querySelectorAll('#dead tbody tr[data-offset]').length === 10"
