@@ -28,7 +28,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -36,7 +35,6 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * A queue's dead letters as users see them: listed a page at a time (the offsets from
@@ -93,9 +91,10 @@ final class DeadLetters {
     private final QueueRegistry registry;
     private final DeadLetterIndex index;
     private KafkaConsumer<byte[], byte[]> reader;
-    private KafkaProducer<byte[], byte[]> producer;
+    private final KafkaProducer<byte[], byte[]> producer;
 
-    DeadLetters(SluiceConfig config, QueueRegistry registry, DeadLetterIndex index) {
+    DeadLetters(SluiceConfig config, QueueRegistry registry, DeadLetterIndex index, KafkaProducer<byte[], byte[]> producer) {
+        this.producer = producer;
         this.config = config;
         this.registry = registry;
         this.index = index;
@@ -192,11 +191,11 @@ final class DeadLetters {
             for (long offset : taken) {
                 ConsumerRecord<byte[], byte[]> record = records.get(offset);
                 if (record != null) {
-                    sent.add(producer().send(replayOf(record, topic)));
+                    sent.add(producer.send(replayOf(record, topic)));
                     sentOffsets.add(offset);
                 }
             }
-            producer().flush();
+            producer.flush();
             List<Long> refused = new ArrayList<>();
             for (int i = 0; i < sent.size(); i++) {
                 try {
@@ -366,28 +365,10 @@ final class DeadLetters {
         return reader;
     }
 
-    private synchronized KafkaProducer<byte[], byte[]> producer() {
-        if (producer == null) {
-            Map<String, Object> properties = config.kafkaProperties();
-            properties.put(ProducerConfig.ACKS_CONFIG, "all");
-            properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-            // one request at a time: a retried first batch is not refused as out of order
-            properties.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
-            properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-            properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000); // at least linger + request timeout
-            properties.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-admin-replay");
-            producer = new KafkaProducer<>(properties, new ByteArraySerializer(), new ByteArraySerializer());
-        }
-        return producer;
-    }
-
     @PreDestroy
     synchronized void close() {
         if (reader != null) {
             reader.close(Duration.ofSeconds(2));
-        }
-        if (producer != null) {
-            producer.close(Duration.ofSeconds(5));
         }
     }
 }

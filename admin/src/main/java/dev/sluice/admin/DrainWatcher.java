@@ -8,18 +8,14 @@ import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.ScriptRunner;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.scheduling.annotation.Scheduled;
-import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.UnifiedJedis;
@@ -50,11 +46,13 @@ final class DrainWatcher {
     private final SluiceConfig config;
     private final ScriptRunner scripts;
     private final UnifiedJedis redis;
-    private KafkaProducer<byte[], byte[]> producer;
+    private final KafkaProducer<byte[], byte[]> producer;
     /** The queues that looked done at the last look, with their totals then. */
     private Map<QueueName, Map<String, String>> doneAtLastLook = Map.of();
 
-    DrainWatcher(QueueRegistry registry, QueueViews views, Backlogs backlogs, SluiceConfig config, UnifiedJedis redis) {
+    DrainWatcher(QueueRegistry registry, QueueViews views, Backlogs backlogs, SluiceConfig config, UnifiedJedis redis,
+                 KafkaProducer<byte[], byte[]> producer) {
+        this.producer = producer;
         this.registry = registry;
         this.views = views;
         this.backlogs = backlogs;
@@ -106,7 +104,7 @@ final class DrainWatcher {
         TaskEvent event = new TaskEvent(TaskEvent.Type.drained, name.value(), null, 0, System.currentTimeMillis(),
                 (int) Math.min(Integer.MAX_VALUE, tasks), detail);
         try {
-            producer().send(new ProducerRecord<>(config.topics().events(), null, event.at(),
+            producer.send(new ProducerRecord<>(config.topics().events(), null, event.at(),
                     name.value().getBytes(StandardCharsets.UTF_8), event.toJson())).get(30, TimeUnit.SECONDS);
             LOG.info("Queue {} drained: {} tasks, {}", name, tasks, detail);
         } catch (Exception refused) {
@@ -122,24 +120,5 @@ final class DrainWatcher {
     private static long number(Map<String, String> totals, String field) {
         String value = totals.get(field);
         return value == null ? 0 : Long.parseLong(value);
-    }
-
-    private synchronized KafkaProducer<byte[], byte[]> producer() {
-        if (producer == null) {
-            Map<String, Object> properties = config.kafkaProperties();
-            properties.put(ProducerConfig.ACKS_CONFIG, "all");
-            properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-            properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
-            properties.put(ProducerConfig.CLIENT_ID_CONFIG, "sluice-admin-drained");
-            producer = new KafkaProducer<>(properties, new ByteArraySerializer(), new ByteArraySerializer());
-        }
-        return producer;
-    }
-
-    @PreDestroy
-    synchronized void close() {
-        if (producer != null) {
-            producer.close(Duration.ofSeconds(5));
-        }
     }
 }

@@ -86,6 +86,26 @@ final class SluiceBeans {
         return new dev.sluice.ingest.TaskSubmitter(config);
     }
 
+    /**
+     * What the admin service writes to Kafka itself: replayed dead letters, drained events. Idempotent,
+     * acks=all, one request at a time (a retried first batch to a topic is not refused as out of order).
+     */
+    @Singleton
+    @Bean(preDestroy = "close")
+    org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> adminProducer(SluiceConfig config) {
+        Map<String, Object> props = config.kafkaProperties();
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all");
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        // at least linger + request timeout, or the producer refuses to be made
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.CLIENT_ID_CONFIG, "sluice-admin");
+        return new org.apache.kafka.clients.producer.KafkaProducer<>(props,
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer());
+    }
+
     /** The reaper's clock; tests may replace it. */
     @Singleton
     java.time.Clock clock() {
