@@ -3,6 +3,7 @@ package dev.sluice.admin;
 import dev.sluice.core.QueueName;
 import dev.sluice.core.SluiceConfig;
 import dev.sluice.core.TaskEvent;
+import dev.sluice.core.kafka.Backlogs;
 import dev.sluice.core.redis.LuaScript;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.ScriptRunner;

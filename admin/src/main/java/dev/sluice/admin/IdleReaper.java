@@ -2,6 +2,7 @@ package dev.sluice.admin;
 
 import dev.sluice.core.Queue;
 import dev.sluice.core.QueueName;
+import dev.sluice.core.kafka.Backlogs;
 import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.core.redis.QueueRegistry;
 import io.micronaut.context.annotation.Requires;

@@ -1,10 +1,12 @@
 package dev.sluice.admin;
 
+import dev.sluice.core.DrainForecast;
 import dev.sluice.core.Queue;
 import dev.sluice.core.QueueName;
 import dev.sluice.core.QueueSpec;
 import dev.sluice.core.QueueState;
 import dev.sluice.core.RateLimit;
+import dev.sluice.core.kafka.Backlogs;
 import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.UnknownQueueException;
@@ -115,11 +117,9 @@ final class QueueController {
         answer.put("ids", ids);
         if (before != null) {
             dev.sluice.core.redis.BucketStatus status = bucket.status(queue);
-            java.util.List<java.time.Instant> forecast = new java.util.ArrayList<>(ids.size());
-            for (int i = 0; i < ids.size(); i++) {
-                DrainForecast.drainsAt(before.waiting() + i + 1, status, known.spec().rateLimit()).ifPresent(forecast::add);
-            }
-            if (forecast.size() == ids.size()) {
+            java.util.List<java.time.Instant> forecast = DrainForecast.releases(before.waiting(), ids.size(), status,
+                    known.spec().rateLimit());
+            if (!forecast.isEmpty()) {
                 answer.put("releaseForecast", forecast);
             }
         }

@@ -1,5 +1,6 @@
 package dev.sluice.admin;
 
+import dev.sluice.core.DrainForecast;
 import dev.sluice.core.Queue;
 import dev.sluice.core.redis.BucketStatus;
 import io.micronaut.core.annotation.Nullable;

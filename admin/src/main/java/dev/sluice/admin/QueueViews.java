@@ -3,6 +3,7 @@ package dev.sluice.admin;
 import dev.sluice.core.Queue;
 import dev.sluice.core.QueueName;
 import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.kafka.Backlogs;
 import dev.sluice.core.redis.BucketStatus;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.TokenBucket;
@@ -11,8 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.Response;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Queues as the API shows them, with their figures: metadata, buckets and statistics from Redis in

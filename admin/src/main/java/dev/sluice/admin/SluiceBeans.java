@@ -1,13 +1,14 @@
 package dev.sluice.admin;
 
 import dev.sluice.core.SluiceConfig;
+import dev.sluice.core.kafka.Backlogs;
 import dev.sluice.core.kafka.TopicProvisioner;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.TokenBucket;
 import io.micronaut.context.annotation.Bean;
-import io.micronaut.core.annotation.Nullable;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
+import io.micronaut.core.annotation.Nullable;
 import jakarta.inject.Singleton;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,12 +1,19 @@
 package dev.sluice.ingest;
 
+import dev.sluice.core.DrainForecast;
+import dev.sluice.core.Queue;
 import dev.sluice.core.QueueName;
 import dev.sluice.core.SluiceConfig;
 import dev.sluice.core.TaskHeaders;
 import dev.sluice.core.Topics;
+import dev.sluice.core.kafka.Backlogs;
+import dev.sluice.core.redis.BucketStatus;
 import dev.sluice.core.redis.QueueRegistry;
 import dev.sluice.core.redis.RedisConnections;
+import dev.sluice.core.redis.TokenBucket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -45,6 +53,9 @@ import redis.clients.jedis.exceptions.JedisException;
  * fire-and-forget without Redis, {@link #unchecked}: an unknown queue's tasks then end in
  * {@code sluice.rejected}.
  *
+ * <p>{@link #submitAllForecast} also tells when each task is expected to be released, as
+ * {@code POST /queues/{name}/tasks} does.
+ *
  * <p>Thread-safe: share one instance. Close it to flush what is pending.
  */
 public final class TaskSubmitter implements AutoCloseable {
@@ -58,6 +69,9 @@ public final class TaskSubmitter implements AutoCloseable {
     /** Redis, to check that a queue exists; null when unchecked. */
     private final UnifiedJedis redis;
     private final QueueRegistry registry;
+    private final SluiceConfig config;
+    /** For forecasts: made on the first one, so that plain submitting opens no admin connection. */
+    private Admin admin;
     private final Map<QueueName, Long> knownUntil = new ConcurrentHashMap<>();
     private final AtomicBoolean saidUnreachable = new AtomicBoolean();
 
@@ -81,6 +95,7 @@ public final class TaskSubmitter implements AutoCloseable {
         this.topics = Objects.requireNonNull(topics, "topics");
         this.redis = redis;
         this.registry = redis == null ? null : new QueueRegistry(redis, config.keys());
+        this.config = config;
     }
 
     private static Map<String, Object> producerConfig(SluiceConfig config) {
@@ -98,6 +113,7 @@ public final class TaskSubmitter implements AutoCloseable {
         this.topics = Objects.requireNonNull(topics, "topics");
         this.redis = null;
         this.registry = null;
+        this.config = null;
     }
 
     /**
@@ -144,6 +160,50 @@ public final class TaskSubmitter implements AutoCloseable {
         return ids;
     }
 
+    /**
+     * Tasks submitted, and when each is expected to be released: from the queue's backlog and its limit as
+     * they stand when it was submitted ({@link DrainForecast}), in the order of the ids. New submissions,
+     * retries, a limit changed or a pause move it; it is a forecast. Empty while the queue is paused, or
+     * when Kafka did not tell the backlog within 3 s.
+     */
+    public record Submitted(List<String> ids, List<Instant> releaseForecast) {
+        public Submitted {
+            ids = List.copyOf(ids);
+            releaseForecast = List.copyOf(releaseForecast);
+        }
+    }
+
+    /**
+     * Submits several tasks to one queue, waits until Kafka stored them all, and tells when each is
+     * expected to be released.
+     *
+     * @throws UnknownQueueException when no such queue exists
+     * @throws IllegalStateException for a submitter made {@link #unchecked} (it has no Redis to read the limit from)
+     * @throws java.util.concurrent.CompletionException when Kafka did not store a task
+     */
+    public Submitted submitAllForecast(String queue, List<byte[]> payloads) {
+        if (registry == null) {
+            throw new IllegalStateException("a forecast needs the queue's limit from Redis: this submitter is unchecked");
+        }
+        QueueName name = QueueName.of(queue);
+        Queue known = registry.find(name).orElseThrow(() -> new UnknownQueueException(name));
+        // the backlog before these tasks: read first, so that they are not counted in it
+        Backlogs.Backlog before = backlogs().of(List.of(name)).get(name);
+        List<String> ids = submitAll(queue, payloads).stream().map(CompletableFuture::join).toList();
+        if (before == null) {
+            return new Submitted(ids, List.of());
+        }
+        BucketStatus status = new TokenBucket(redis, config.keys(), Duration.ZERO).status(name);
+        return new Submitted(ids, DrainForecast.releases(before.waiting(), ids.size(), status, known.spec().rateLimit()));
+    }
+
+    private synchronized Backlogs backlogs() {
+        if (admin == null) {
+            admin = Admin.create(config.kafkaProperties());
+        }
+        return new Backlogs(admin, topics);
+    }
+
     private void requireQueue(QueueName name) {
         if (registry == null) {
             return;
@@ -180,6 +240,11 @@ public final class TaskSubmitter implements AutoCloseable {
     @Override
     public void close() {
         producer.close();
+        synchronized (this) {
+            if (admin != null) {
+                admin.close();
+            }
+        }
         if (redis != null) {
             redis.close();
         }

@@ -72,6 +72,54 @@ class TaskSubmitterIT {
                 StandardCharsets.UTF_8)).containsExactlyInAnyOrder("known", "sent-anyway");
     }
 
+    @Test
+    void aForecastTellsWhenEachTaskIsReleasedBehindTheBacklogAtTheLimit() throws Exception {
+        SluiceConfig config = config("s" + UUID.randomUUID().toString().substring(0, 8));
+        TopicProvisioner.ensureSharedTopics(config.kafkaBootstrapServers(), config.topics(), 1);
+        createQueues(config, "emails");
+        dev.sluice.core.QueueName emails = dev.sluice.core.QueueName.of("emails");
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(config.kafkaProperties())) {
+            new TopicProvisioner(admin, config.topics(), (short) 1).ensureQueueTopic(emails);
+        }
+        // four tasks already wait in the queue's topic, released by no gate here
+        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
+                config.kafkaProperties(), new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (int i = 0; i < 4; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(config.topics().queue(emails),
+                        new byte[] {(byte) i})).get();
+            }
+        }
+        java.time.Instant before = java.time.Instant.now();
+        try (TaskSubmitter submitter = new TaskSubmitter(config)) {
+            TaskSubmitter.Submitted submitted = submitter.submitAllForecast("emails",
+                    List.of(new byte[] {1}, new byte[] {2}, new byte[] {3}));
+
+            assertThat(submitted.ids()).hasSize(3).doesNotHaveDuplicates();
+            List<java.time.Instant> forecast = submitted.releaseForecast();
+            assertThat(forecast).hasSize(3);
+            // 10/1s with a full bucket of 1: the first waiting task goes now, then one every 101 ms (the guarded
+            // period, 1.01 s, over 10): the new tasks are the 5th, 6th and 7th, 4, 5 and 6 intervals on
+            assertThat(Duration.between(forecast.get(0), forecast.get(1))).isEqualTo(Duration.ofMillis(101));
+            assertThat(Duration.between(forecast.get(1), forecast.get(2))).isEqualTo(Duration.ofMillis(101));
+            assertThat(forecast.get(0)).isBetween(before.plusMillis(404 - 1_000), before.plusMillis(404 + 5_000));
+
+            try (redis.clients.jedis.UnifiedJedis redis = dev.sluice.core.redis.RedisConnections.open(config)) {
+                new dev.sluice.core.redis.QueueRegistry(redis, config.keys()).setState(emails, dev.sluice.core.QueueState.INACTIVE);
+            }
+            TaskSubmitter.Submitted paused = submitter.submitAllForecast("emails", List.of(new byte[] {4}));
+            assertThat(paused.ids()).hasSize(1);
+            assertThat(paused.releaseForecast()).as("a paused queue releases nothing until resumed").isEmpty();
+
+            assertThatThrownBy(() -> submitter.submitAllForecast("nosuchqueue", List.of(new byte[] {5})))
+                    .isInstanceOf(UnknownQueueException.class);
+        }
+        try (TaskSubmitter unchecked = TaskSubmitter.unchecked(config)) {
+            assertThatThrownBy(() -> unchecked.submitAllForecast("emails", List.of(new byte[] {6})))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("unchecked");
+        }
+    }
+
     private static SluiceConfig config(String prefix) {
         return SluiceConfig.fromEnvironment(Map.of(
                 SluiceConfig.ENV_KAFKA, SharedServers.kafkaBootstrapServers(),

@@ -1,9 +1,7 @@
-package dev.sluice.admin;
+package dev.sluice.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.core.QueueName;
-import dev.sluice.core.RateLimit;
 import dev.sluice.core.redis.BucketStatus;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;

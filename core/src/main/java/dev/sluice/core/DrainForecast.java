@@ -1,10 +1,10 @@
-package dev.sluice.admin;
+package dev.sluice.core;
 
-import dev.sluice.core.RateLimit;
-import dev.sluice.core.StartGuard;
 import dev.sluice.core.redis.BucketStatus;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -13,7 +13,7 @@ import java.util.Optional;
  * {@link StartGuard}). New submissions, retries and a busy gate move the date; it is a forecast,
  * recomputed on every read.
  */
-final class DrainForecast {
+public final class DrainForecast {
 
     private DrainForecast() {
     }
@@ -22,7 +22,7 @@ final class DrainForecast {
      * @param waiting tasks in the queue topic that the gate has not released
      * @return when the last of them is released; empty while the queue is paused (never, until resumed)
      */
-    static Optional<Instant> drainsAt(long waiting, BucketStatus status, RateLimit limit) {
+    public static Optional<Instant> drainsAt(long waiting, BucketStatus status, RateLimit limit) {
         if (waiting <= 0) {
             return Optional.of(status.now());
         }
@@ -38,5 +38,22 @@ final class DrainForecast {
         // with tokens left, the next one accrues within one interval; without, at nextTokenAt
         Instant firstNew = status.tokens() > 0 ? status.now().plus(interval) : status.nextTokenAt();
         return Optional.of(firstNew.plus(interval.multipliedBy(afterTokens - 1)));
+    }
+
+    /**
+     * When each of {@code count} tasks added behind {@code waitingBefore} is released, in order.
+     *
+     * @return one instant per task; empty while the queue is paused
+     */
+    public static List<Instant> releases(long waitingBefore, int count, BucketStatus status, RateLimit limit) {
+        List<Instant> forecast = new ArrayList<>(count);
+        for (int i = 1; i <= count; i++) {
+            Optional<Instant> at = drainsAt(waitingBefore + i, status, limit);
+            if (at.isEmpty()) {
+                return List.of();
+            }
+            forecast.add(at.get());
+        }
+        return forecast;
     }
 }

@@ -1,4 +1,4 @@
-package dev.sluice.admin;
+package dev.sluice.core.kafka;
 
 import dev.sluice.core.QueueName;
 import dev.sluice.core.Topics;
@@ -23,10 +23,10 @@ import org.apache.kafka.common.TopicPartition;
  * (the log start when the gate never committed). Records the gate holds but has not released yet
  * count as waiting: they are not committed until released. Three Kafka requests however many queues.
  */
-final class Backlogs {
+public final class Backlogs {
 
     /** The backlog of one queue topic; {@code endOffset} also tells whether anything was added since. */
-    record Backlog(long waiting, long endOffset) {
+    public record Backlog(long waiting, long endOffset) {
     }
 
     private static final long TIMEOUT_MS = 3_000;
@@ -34,7 +34,7 @@ final class Backlogs {
     private final Admin kafka;
     private final Topics topics;
 
-    Backlogs(Admin kafka, Topics topics) {
+    public Backlogs(Admin kafka, Topics topics) {
         this.kafka = kafka;
         this.topics = topics;
     }
@@ -43,7 +43,7 @@ final class Backlogs {
      * The backlogs of the queues whose topics answer; a queue missing from the result has no topic
      * (being removed) or Kafka did not answer in time.
      */
-    Map<QueueName, Backlog> of(Collection<QueueName> queues) {
+    public Map<QueueName, Backlog> of(Collection<QueueName> queues) {
         if (queues.isEmpty()) {
             return Map.of();
         }
