@@ -79,7 +79,7 @@ final class ShareBatch {
         for (int round = 0; round < 10 && !renew(true).isEmpty(); round++) {
             // until the consumer has handed out all it held
         }
-        return jobs.stream().filter(job -> !job.lost).toList();
+        return jobs.stream().filter(ShareJob::open).toList();
     }
 
     /** Gives every task of the batch back unrun (when renewals are not available to tell which are ours). */

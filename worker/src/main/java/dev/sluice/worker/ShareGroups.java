@@ -103,6 +103,12 @@ final class ShareGroups {
 
     /** A share consumer of {@code sluice.ready}, taking at most {@code perPoll} tasks per poll, acknowledging each. */
     static ShareConsumer<byte[], byte[]> consumer(WorkerConfig config, int perPoll, String clientId) {
+        return consumer(config, perPoll, clientId, Map.of());
+    }
+
+    /** ... with {@code overrides} over these settings (for tests). */
+    static ShareConsumer<byte[], byte[]> consumer(WorkerConfig config, int perPoll, String clientId,
+                                                  Map<String, Object> overrides) {
         Map<String, Object> props = config.sluice().kafkaProperties();
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, config.sluice().topics().workerShareGroup());
@@ -111,6 +117,7 @@ final class ShareGroups {
         props.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, perPoll);
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        props.putAll(overrides);
         KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(props, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         consumer.setAcknowledgementCommitCallback((offsets, error) -> {

@@ -276,7 +276,24 @@ final class ShareLoop {
             long pollStarted = System.nanoTime();
             // tasks of this poll may have been taken for this consumer as early as its last poll: a long batch
             // since then may have outlasted their locks
-            boolean mayBeStale = pollStarted - lastPollStarted >= renewEveryNanos(consumer);
+            long sincePreviousPoll = pollStarted - lastPollStarted;
+            long lock = lockNanos(consumer);
+            PrefetchAge.Verdict verdict = PrefetchAge.judge(sincePreviousPoll, lock);
+            if (verdict == PrefetchAge.Verdict.REOPEN) {
+                LOG.info("Share mode: a consumer's batch ran {} ms against a record lock of {} ms; what it took in the"
+                                + " background meanwhile may be another worker's now: it is closed (giving back what is"
+                                + " still its own) and a new one opened", TimeUnit.NANOSECONDS.toMillis(sincePreviousPoll),
+                        TimeUnit.NANOSECONDS.toMillis(lock));
+                try {
+                    consumer.close(Duration.ofSeconds(10));
+                } catch (KafkaException e) {
+                    LOG.warn("A share consumer did not close cleanly: {}", e.toString());
+                }
+                consumer = newConsumer.apply(perPoll, clientIds.get(index));
+                consumers.set(index, consumer);
+                lastPollStarted = System.nanoTime();
+                continue;
+            }
             lastPollStarted = pollStarted;
             try {
                 records = consumer.poll(POLL);
@@ -296,14 +313,15 @@ final class ShareLoop {
             }
             metrics.onFetched(records.count());
             if (LOG.isDebugEnabled()) {
-                LOG.debug("{} polled {}", Thread.currentThread().getName(), ShareBatch.describe(records));
+                LOG.debug("{} polled {} ({} ms after its last poll)", Thread.currentThread().getName(),
+                        ShareBatch.describe(records), TimeUnit.NANOSECONDS.toMillis(sincePreviousPoll));
             }
             ShareBatch batch = new ShareBatch(consumer);
             records.forEach(batch::add);
             List<ShareJob> ours = batch.jobs();
-            if (mayBeStale && renews) {
+            if (verdict == PrefetchAge.Verdict.RENEW_FIRST && renews) {
                 ours = batch.verify();
-            } else if (mayBeStale) {
+            } else if (verdict == PrefetchAge.Verdict.RENEW_FIRST) {
                 batch.releaseAll(); // which are still ours cannot be told without renewals: all go back
                 consumer.commitAsync();
                 continue;
@@ -367,7 +385,7 @@ final class ShareLoop {
         while (true) {
             boolean all = true;
             for (ShareJob job : batch.jobs()) {
-                if (job.outcome == null && !job.lost) {
+                if (job.outcome == null && job.open()) {
                     job.outcome = await(job, renews ? renewAt : NEVER);
                     if (job.outcome == null) {
                         all = false;
@@ -389,9 +407,13 @@ final class ShareLoop {
     }
 
     private long renewEveryNanos(ShareConsumer<byte[], byte[]> consumer) {
-        Duration lock = consumer.acquisitionLockTimeoutMs().map(Duration::ofMillis)
-                .orElse(ShareGroups.lockFor(config.handlerTimeout()));
-        return ShareBatch.renewEveryNanos(lock);
+        return ShareBatch.renewEveryNanos(Duration.ofNanos(lockNanos(consumer)));
+    }
+
+    /** The share group's record lock, as Kafka last told this consumer, or as the workers set it. */
+    private long lockNanos(ShareConsumer<byte[], byte[]> consumer) {
+        return consumer.acquisitionLockTimeoutMs().map(Duration::ofMillis)
+                .orElse(ShareGroups.lockFor(config.handlerTimeout())).toNanos();
     }
 
     /**

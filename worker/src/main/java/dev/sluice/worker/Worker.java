@@ -61,6 +61,11 @@ public final class Worker implements AutoCloseable {
     private final WorkerConfig config;
 
     private Worker(WorkerConfig config, List<TaskHandler> extraHandlers) {
+        this(config, extraHandlers, Map.of());
+    }
+
+    /** @param shareConsumerSettings Kafka settings over the share consumers' own, for tests that shape a fetch */
+    private Worker(WorkerConfig config, List<TaskHandler> extraHandlers, Map<String, Object> shareConsumerSettings) {
         this.config = config;
         this.handlers = new HashMap<>();
         try {
@@ -101,7 +106,7 @@ public final class Worker implements AutoCloseable {
                 synchronized (known) { // one consumer, asked from every slot thread
                     return known.exists(topic);
                 }
-            }, (perPoll, clientId) -> ShareGroups.consumer(config, perPoll, clientId), () -> {
+            }, (perPoll, clientId) -> ShareGroups.consumer(config, perPoll, clientId, shareConsumerSettings), () -> {
                 try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
                         config.sluice().kafkaProperties())) {
                     return ShareGroups.assignedMembers(admin, config);
@@ -149,7 +154,16 @@ public final class Worker implements AutoCloseable {
 
     /** Starts a worker with the handlers found by ServiceLoader plus these (which win on a name clash). */
     public static Worker start(WorkerConfig config, List<TaskHandler> handlers) {
-        Worker worker = new Worker(config, handlers);
+        return start(new Worker(config, handlers), config);
+    }
+
+    /** For tests: share consumers with these Kafka settings over their own. */
+    static Worker startWithShareConsumerSettings(WorkerConfig config, List<TaskHandler> handlers,
+                                                 Map<String, Object> shareConsumerSettings) {
+        return start(new Worker(config, handlers, shareConsumerSettings), config);
+    }
+
+    private static Worker start(Worker worker, WorkerConfig config) {
         worker.clockSyncer.start();
         worker.warmUp(config);
         if (worker.share != null) {

@@ -41,6 +41,10 @@ final class WorkerFixture implements AutoCloseable {
     private final List<Worker> workers = new ArrayList<>();
 
     WorkerFixture() {
+        this(1);
+    }
+
+    WorkerFixture(int readyPartitions) {
         String prefix = "w" + UUID.randomUUID().toString().substring(0, 8);
         sluice = SluiceConfig.fromEnvironment(Map.of(
                 SluiceConfig.ENV_KAFKA, SharedServers.kafkaBootstrapServers(),
@@ -50,7 +54,7 @@ final class WorkerFixture implements AutoCloseable {
         topics = sluice.topics();
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers()));
         TopicProvisioner provisioner = new TopicProvisioner(admin, topics, (short) 1);
-        provisioner.ensureSharedTopics(1);
+        provisioner.ensureSharedTopics(readyPartitions);
         provisioner.ensureQueueTopic(queue);
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, sluice.kafkaBootstrapServers()),
                 new ByteArraySerializer(), new ByteArraySerializer());
@@ -62,6 +66,13 @@ final class WorkerFixture implements AutoCloseable {
 
     Worker start(WorkerConfig config, dev.sluice.worker.api.TaskHandler handler) {
         Worker worker = Worker.start(config, List.of(handler));
+        workers.add(worker);
+        return worker;
+    }
+
+    /** A worker whose share consumers have these Kafka settings over their own. */
+    Worker start(WorkerConfig config, dev.sluice.worker.api.TaskHandler handler, Map<String, Object> shareConsumerSettings) {
+        Worker worker = Worker.startWithShareConsumerSettings(config, List.of(handler), shareConsumerSettings);
         workers.add(worker);
         return worker;
     }
@@ -81,6 +92,15 @@ final class WorkerFixture implements AutoCloseable {
             producer.send(record);
         }
         producer.flush();
+    }
+
+    /** Writes a released task with this id to one partition of the ready topic. */
+    void releaseTo(int partition, String id) throws Exception {
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topics.ready(), partition, null, utf8(id), utf8("{}"));
+        record.headers().add(TaskHeaders.ID, utf8(id));
+        record.headers().add(TaskHeaders.QUEUE, utf8(queue.value()));
+        record.headers().add(TaskHeaders.ATTEMPT, utf8("0"));
+        producer.send(record).get();
     }
 
     /** As {@link #release(int)}, each task carrying these extra headers. */
