@@ -47,8 +47,8 @@ public final class HandlerBenchmark {
             }
         }
         System.out.printf("Calls at the service the tasks call (a JDK HTTP server in its own process), through a gate"
-                + " and workers (http handler, 16 slots) each in its own process; Kafka %s, Redis %s; %d cores%n",
-                bootstrap, redis, Runtime.getRuntime().availableProcessors());
+                + " and workers (http handler, %d slots) each in its own process; Kafka %s, Redis %s; %d cores%n",
+                Integer.getInteger("handler.concurrency", 16), bootstrap, redis, Runtime.getRuntime().availableProcessors());
         if (warmUp) {
             System.out.println("Each case's workers first run 600 tasks at 200/1s (-Dhandler.warmup=false: cold workers)");
         }
@@ -68,12 +68,32 @@ public final class HandlerBenchmark {
             }
         }
         try (HandlerRun run = new HandlerRun(bootstrap, redis)) {
+            if (!"false".equals(System.getProperty("handler.floor")) && !"beside".equals(System.getProperty("handler.floor"))) {
+                // the machine's own jitter, in the same run: a perfect schedule, the same handler, nothing between
+                System.out.println("Floor: a process calling the server itself at the schedule Sluice's slots follow"
+                        + " (the guarded interval), same handler and 16 threads, no Kafka, Redis or gate in between");
+                java.util.Set<String> limits = new java.util.LinkedHashSet<>();
+                for (HandlerRun.Case c : cases) {
+                    if (limits.add(c.limit())) {
+                        HandlerRun.Measured floor = run.floor(new HandlerRun.Case(c.limit(), c.tasks(), 0, false, true),
+                                Duration.ofSeconds(seconds * 4L + 60));
+                        System.out.printf("floor: %-8s %5d calls%n", c.limit(), c.tasks());
+                        System.out.println("    at the server:       " + floor.atArrival().summary());
+                        System.out.println("    at handler start:    " + floor.atStart().summary());
+                    }
+                }
+            }
             for (HandlerRun.Case c : cases) {
                 HandlerRun.Measured measured = run.run(c, Duration.ofSeconds(seconds * 4L + 60));
                 CallFigures figures = measured.atArrival();
                 System.out.println(c.describe());
                 System.out.println("    at the server:       " + figures.summary());
                 System.out.println("    at handler start:    " + measured.atStart().summary());
+                System.out.println("    slots (at release):  " + measured.atSlot().summary());
+                if (measured.floorBeside() != null) {
+                    System.out.println("    floor beside, at the server: " + measured.floorBeside().atArrival().summary());
+                    System.out.println("    floor beside, at its start:  " + measured.floorBeside().atStart().summary());
+                }
                 System.out.println("    " + measured.missedStarts() + " (the warm-up's included)");
                 if (Boolean.getBoolean("handler.dump")) {
                     java.nio.file.Path file = java.nio.file.Path.of("bench", "target", "handler-"

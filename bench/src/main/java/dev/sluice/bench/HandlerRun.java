@@ -56,7 +56,8 @@ public final class HandlerRun implements AutoCloseable {
         }
     }
 
-    private static final int CONCURRENCY = 16;
+    /** Slots per worker: 16, or {@code -Dhandler.concurrency}. */
+    private static final int CONCURRENCY = Integer.getInteger("handler.concurrency", 16);
 
     private final String bootstrap;
     private final String redisUri;
@@ -131,6 +132,8 @@ public final class HandlerRun implements AutoCloseable {
         RateLimit limit = RateLimit.parse(c.limit());
         List<ChildJvm> workers = new ArrayList<>();
         List<ChildJvm> all = new ArrayList<>();
+        ChildJvm paced = null;
+        boolean beside = "beside".equals(System.getProperty("handler.floor"));
         int started = 0;
         try {
             for (int i = 0; i < c.workers(); i++) {
@@ -153,6 +156,12 @@ public final class HandlerRun implements AutoCloseable {
             QueueName queue = QueueName.generate();
             new TopicProvisioner(admin, topics, (short) 1).ensureQueueTopic(queue);
             produce(queue, c.tasks());
+            QueueName pacedName = QueueName.generate();
+            if (beside) {
+                // the floor under the same load: paced calls to the same server while this case runs
+                paced = startPaced(pacedName, c, limit, true);
+                paced.awaitLine("calling", Duration.ofSeconds(30));
+            }
             registry.create(queue, QueueSpec.of(limit));
 
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -171,11 +180,46 @@ public final class HandlerRun implements AutoCloseable {
             registry.remove(queue);
             workers.forEach(ChildJvm::close);
             Thread.sleep(200); // their last lines
+            Measured floorBeside = null;
+            if (paced != null) {
+                paced.awaitLine("done", timeout);
+                Calls pacedCalls = calls(pacedName);
+                floorBeside = new Measured(new CallFigures(limit, pacedCalls.arrivals(), pacedCalls.distinct().size()),
+                        new CallFigures(limit, pacedCalls.starts(), pacedCalls.distinct().size()), "", null, null);
+            }
             return new Measured(new CallFigures(limit, calls.arrivals(), calls.distinct().size()),
-                    new CallFigures(limit, calls.starts(), calls.distinct().size()), missedStarts(all));
+                    new CallFigures(limit, calls.starts(), calls.distinct().size()), missedStarts(all), slots(queue, limit),
+                    floorBeside);
         } finally {
             workers.forEach(ChildJvm::close);
+            if (paced != null) {
+                paced.close();
+            }
         }
+    }
+
+    /**
+     * The floor for a case: {@link PacedCaller} calls the recorder as often, at exactly the schedule Sluice's
+     * slots follow (the guarded interval, {@link dev.sluice.core.StartGuard}), with the same handler and
+     * threads and nothing between schedule and call. What the machine itself adds on the way to a server.
+     */
+    public Measured floor(Case c, Duration timeout) throws Exception {
+        RateLimit limit = RateLimit.parse(c.limit());
+        QueueName name = QueueName.generate();
+        try (ChildJvm caller = startPaced(name, c, limit, false)) {
+            caller.awaitLine("done", timeout);
+        }
+        Calls calls = calls(name);
+        return new Measured(new CallFigures(limit, calls.arrivals(), calls.distinct().size()),
+                new CallFigures(limit, calls.starts(), calls.distinct().size()), "", null, null);
+    }
+
+    private ChildJvm startPaced(QueueName name, Case c, RateLimit limit, boolean cold) throws IOException {
+        long intervalNanos = Math.round(dev.sluice.core.StartGuard.guardedPeriodMicros(limit.periodMicros()) * 1000.0
+                / limit.permits());
+        return ChildJvm.start("paced", PacedCaller.class.getName(), Map.of("SLUICE_HTTP_ALLOWED_HOSTS", "127.0.0.1"),
+                List.of("-Xmx256m"), "http://127.0.0.1:" + recorderPort + "/" + name.value() + "/",
+                String.valueOf(c.tasks()), String.valueOf(intervalNanos), cold ? "cold" : "warm");
     }
 
     /** Writes {@code count} tasks to the queue's topic, each a GET of {@code /<queue>/<i>} on the recorder. */
@@ -241,7 +285,48 @@ public final class HandlerRun implements AutoCloseable {
      * What one case measured: the calls where they arrived, and the same calls when their handler
      * started (the {@code http-timed} handler says): the difference is the way from worker to server.
      */
-    public record Measured(CallFigures atArrival, CallFigures atStart, String missedStarts) {
+    /**
+     * @param atSlot the slots the gate gave (null for a floor)
+     * @param floorBeside with {@code -Dhandler.floor=beside}: a {@link PacedCaller} calling the same server at
+     *     the same schedule while the case ran, under the same load (null otherwise)
+     */
+    public record Measured(CallFigures atArrival, CallFigures atStart, String missedStarts, CallFigures atSlot,
+                           Measured floorBeside) {
+    }
+
+    /**
+     * The start slots the gate gave the queue's tasks, as written on {@code sluice.ready} (Redis's clock):
+     * the limit at release. A task sent back and given a new slot counts once per slot.
+     */
+    private CallFigures slots(QueueName queue, RateLimit limit) {
+        Map<String, Object> props = new HashMap<>(Map.of(
+                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                org.apache.kafka.clients.consumer.ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000));
+        List<Long> slots = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                props, new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topics.ready()).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p)) && System.nanoTime() < deadline) {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    var queueHeader = record.headers().lastHeader(TaskHeaders.QUEUE);
+                    var startAt = record.headers().lastHeader(TaskHeaders.START_AT);
+                    if (queueHeader != null && startAt != null
+                            && queue.value().equals(new String(queueHeader.value(), StandardCharsets.UTF_8))) {
+                        slots.add(Long.parseLong(new String(startAt.value(), StandardCharsets.UTF_8)) * 1_000);
+                        ids.add(new String(record.headers().lastHeader(TaskHeaders.ID).value(), StandardCharsets.UTF_8));
+                    }
+                }
+            }
+        }
+        return new CallFigures(limit, slots.stream().mapToLong(Long::longValue).sorted().toArray(), ids.size());
     }
 
     private static final java.util.regex.Pattern MISSED = java.util.regex.Pattern.compile(
