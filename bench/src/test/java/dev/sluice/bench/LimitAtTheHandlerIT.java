@@ -42,6 +42,9 @@ class LimitAtTheHandlerIT {
 
         assertThat(calls.distinct()).isEqualTo(60);
         assertThat(calls.maxInAnyWindow()).isLessThanOrEqualTo(25);
+        // the schedule the gate wrote: every task slotted, the limit held there too
+        assertThat(measured.atSlot().distinct()).isEqualTo(60);
+        assertThat(measured.atSlot().maxInAnyWindow()).isLessThanOrEqualTo(25);
         // and the limit is used: 60 calls take about 23.8 s at 25 per 10 s
         assertThat(calls.spanNanos() / 1e9).isLessThan(26.0);
     }
