@@ -27,9 +27,6 @@ import redis.clients.jedis.UnifiedJedis;
 @ExecuteOn(TaskExecutors.BLOCKING)
 final class SummaryController {
 
-    /** The per-second release counts the statistics keep: the windows looked at. */
-    static final int SECONDS_KEPT = 300;
-
     /**
      * @param done nothing waits, runs, or waits out a retry's backoff: every task released on its first
      *             attempt has completed or died ({@code completed + dead >= firstReleases}), and
@@ -39,8 +36,9 @@ final class SummaryController {
      * @param deadNow tasks that ended dead and were neither replayed nor purged since
      * @param deadListed dead letters listed now ({@code sluice dead list}); lags {@code deadNow} by the
      *                   indexer's read of the dead-letter topic
-     * @param window the most releases seen in any window of the limit's period, in whole seconds, over
-     *               the last {@value #SECONDS_KEPT} s; null for a period longer than that
+     * @param window the most releases seen in any window of the limit's period, in whole seconds, since the
+     *               first release while an admin service ran ({@link BusiestWindows}); null for a period
+     *               longer than 300 s
      */
     @Serdeable
     record Summary(String queue, String rateLimit, int burst, String state, boolean done, @Nullable Long waiting,
@@ -90,41 +88,26 @@ final class SummaryController {
                 first == null ? null : Instant.ofEpochSecond(first),
                 last == null ? null : Instant.ofEpochSecond(last + 1), // the end of the last second with a release
                 first == null || last == null ? null : last + 1 - first,
-                window(queue, RateLimit.parse(view.rateLimit()), view.burst()));
+                window(queue, RateLimit.parse(view.rateLimit()), view.burst(), totals, first));
     }
 
-    /** The most releases in any run of the period's whole seconds among the last {@value #SECONDS_KEPT}. */
-    private Window window(QueueName queue, RateLimit limit, int burst) {
-        long periodMillis = limit.period().toMillis();
-        long seconds = Math.max(1, (periodMillis + 999) / 1000);
-        if (seconds > SECONDS_KEPT) {
+    /**
+     * The busiest window: the larger of the last {@value BusiestWindows#SECONDS_KEPT} s and what
+     * {@link BusiestWindows} kept of the seconds before; {@code overSeconds} is how far back that reaches
+     * (from the first release, when it kept any).
+     */
+    private Window window(QueueName queue, RateLimit limit, int burst, Map<String, String> totals, Long firstSecond) {
+        long now = bucket.status(queue).now().getEpochSecond();
+        BusiestWindows.Window last = BusiestWindows.lastSeconds(redis, config, queue, limit, burst, now);
+        if (last == null) {
             return null;
         }
-        // a period under a second is counted per second: what the limit allows in one
-        long allowed = seconds * 1000 == periodMillis
-                ? limit.permits() + burst - 1
-                : (long) Math.floor(limit.permits() * (seconds * 1000.0 / periodMillis)) + burst - 1;
-        long now = bucket.status(queue).now().getEpochSecond();
-        long from = now - SECONDS_KEPT + 1;
-        String[] keys = new String[SECONDS_KEPT];
-        for (int i = 0; i < SECONDS_KEPT; i++) {
-            keys[i] = config.keys().releasedInSecond(queue, from + i);
+        String kept = totals.get(BusiestWindows.field(last.seconds()));
+        if (kept == null || firstSecond == null) {
+            return new Window(last.most(), last.seconds(), last.allowed(), BusiestWindows.SECONDS_KEPT);
         }
-        List<String> values = redis.mget(keys);
-        long[] counts = new long[SECONDS_KEPT];
-        for (int i = 0; i < SECONDS_KEPT; i++) {
-            counts[i] = values.get(i) == null ? 0 : Long.parseLong(values.get(i));
-        }
-        long most = 0;
-        long sum = 0;
-        for (int i = 0; i < SECONDS_KEPT; i++) {
-            sum += counts[i];
-            if (i >= seconds) {
-                sum -= counts[(int) (i - seconds)];
-            }
-            most = Math.max(most, sum);
-        }
-        return new Window(most, seconds, allowed, SECONDS_KEPT);
+        return new Window(Math.max(last.most(), Long.parseLong(kept)), last.seconds(), last.allowed(),
+                Math.max(BusiestWindows.SECONDS_KEPT, now + 1 - firstSecond));
     }
 
     private static long number(Map<String, String> totals, String field) {

@@ -253,6 +253,40 @@ class QueueApiIT implements TestPropertyProvider {
                         .containsEntry("waiting", 3));
     }
 
+    @Inject
+    BusiestWindows busiestWindows;
+
+    @Test
+    void theBusiestWindowOfTheSummaryOutlivesThePerSecondCountsTheStatisticsKeep() {
+        String name = (String) post(Map.of("rateLimit", "5/2s")).body().get("name");
+        dev.sluice.core.QueueName queue = dev.sluice.core.QueueName.of(name);
+        dev.sluice.core.RedisKeys keys = new dev.sluice.core.RedisKeys(prefix);
+        try (redis.clients.jedis.RedisClient jedis = redis.clients.jedis.RedisClient.create(SharedServers.redisUri())) {
+            long now = BusiestWindows.redisSecond(jedis);
+            dev.sluice.ingest.RedisStatsSink sink = new dev.sluice.ingest.RedisStatsSink(jedis, keys);
+            // a batch from 400 s ago: its first release then (counted, its count gone by now), 3 then 2 releases
+            // in two seconds 250 s ago (5 in a window of 2 s), 1 a second after, 1 a moment ago
+            sink.releasedInSecond(queue, (now - 400) * 1000, 1);
+            jedis.del(keys.releasedInSecond(queue, now - 400));
+            sink.releasedInSecond(queue, (now - 250) * 1000, 3);
+            sink.releasedInSecond(queue, (now - 249) * 1000, 2);
+            sink.releasedInSecond(queue, (now - 248) * 1000, 1);
+            sink.releasedInSecond(queue, (now - 2) * 1000, 1);
+
+            busiestWindows.look();
+            // 300 s after those seconds their counts are gone (the keys expire): what the summary says then
+            jedis.del(keys.releasedInSecond(queue, now - 250), keys.releasedInSecond(queue, now - 249),
+                    keys.releasedInSecond(queue, now - 248));
+        }
+
+        Map<String, Object> summary = client.toBlocking().retrieve(HttpRequest.GET("/queues/" + name + "/summary"),
+                Argument.mapOf(String.class, Object.class));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> window = (Map<String, Object>) summary.get("window");
+        assertThat(window).containsEntry("most", 5).containsEntry("seconds", 2).containsEntry("allowed", 5);
+        assertThat(((Number) window.get("overSeconds")).longValue()).as("since the first release").isBetween(401L, 411L);
+    }
+
     @Test
     void releasesPerSecondComeFromTheStatisticsNextToTheLimit() {
         String name = (String) post(Map.of("rateLimit", "3/2s")).body().get("name");
