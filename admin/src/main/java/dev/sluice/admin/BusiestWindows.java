@@ -27,8 +27,11 @@ import redis.clients.jedis.exceptions.JedisException;
  * {@value #SECONDS_KEPT} s, the busiest window among those seconds goes into its statistics as a maximum
  * ({@link #field}). A window of up to {@value #SECONDS_KEPT} s less the interval (270 s) lies whole in
  * one look, so none is missed while the admin service runs; windows while it did not run are not seen.
- * Several admin services write the same maximum. The summary ({@code GET /queues/{name}/summary}) shows
- * the larger of it and the last {@value #SECONDS_KEPT} s.
+ * For a period longer than {@value #SECONDS_KEPT} s (1/3600s), each look also keeps the seconds with
+ * releases of the last period in a hash of the queue's ({@code release-seconds}: a few entries for a slow
+ * queue, at most one per second of the period), and the windows are summed over those. Several admin
+ * services write the same maximum. The summary ({@code GET /queues/{name}/summary}) shows the larger of
+ * it and the seconds at hand.
  */
 @Singleton
 @Requires(property = "sluice.busiest-windows.enabled", notEquals = "false")
@@ -61,23 +64,19 @@ final class BusiestWindows {
         return "busiest_window_" + seconds + "s";
     }
 
-    /** The window, in whole seconds, the per-second counts are summed over for a limit; null beyond what is kept. */
-    static Long windowSeconds(RateLimit limit) {
-        long seconds = Math.max(1, (limit.period().toMillis() + 999) / 1000);
-        return seconds > SECONDS_KEPT ? null : seconds;
+    /** The window, in whole seconds, the per-second counts are summed over for a limit. */
+    static long windowSeconds(RateLimit limit) {
+        return Math.max(1, (limit.period().toMillis() + 999) / 1000);
     }
 
     /**
      * The most releases in any run of the period's whole seconds among the last {@value #SECONDS_KEPT} up to
-     * {@code nowSecond}; null for a period longer than that.
+     * {@code nowSecond}; for a longer period, among the seconds of the last period that {@link #look} kept
+     * ({@code keep}: those of the last {@value #SECONDS_KEPT} s are added to them first).
      */
     static Window lastSeconds(UnifiedJedis redis, SluiceConfig config, QueueName queue, RateLimit limit, int burst,
-                              long nowSecond) {
-        Long windowSeconds = windowSeconds(limit);
-        if (windowSeconds == null) {
-            return null;
-        }
-        long seconds = windowSeconds;
+                              long nowSecond, boolean keep) {
+        long seconds = windowSeconds(limit);
         long periodMillis = limit.period().toMillis();
         // a period under a second is counted per second: what the limit allows in one
         long allowed = seconds * 1000 == periodMillis
@@ -89,14 +88,48 @@ final class BusiestWindows {
             keys[i] = config.keys().releasedInSecond(queue, from + i);
         }
         List<String> values = redis.mget(keys);
+        java.util.TreeMap<Long, Long> counts = new java.util.TreeMap<>();
+        for (int i = 0; i < SECONDS_KEPT; i++) {
+            if (values.get(i) != null && Long.parseLong(values.get(i)) > 0) {
+                counts.put(from + i, Long.parseLong(values.get(i)));
+            }
+        }
+        if (seconds > SECONDS_KEPT) {
+            // a window longer than the counts are kept: the seconds with releases of the last period, kept apart
+            String kept = config.keys().releaseSeconds(queue);
+            java.util.Map<String, String> held = redis.hgetAll(kept);
+            List<String> gone = new java.util.ArrayList<>();
+            held.forEach((second, count) -> {
+                if (Long.parseLong(second) <= nowSecond - seconds) {
+                    gone.add(second);
+                } else {
+                    counts.merge(Long.parseLong(second), Long.parseLong(count), Math::max);
+                }
+            });
+            if (keep) {
+                if (!gone.isEmpty()) {
+                    redis.hdel(kept, gone.toArray(String[]::new));
+                }
+                java.util.Map<String, String> fresh = new java.util.HashMap<>();
+                counts.forEach((second, count) -> {
+                    if (second >= from) {
+                        fresh.put(Long.toString(second), Long.toString(count));
+                    }
+                });
+                if (!fresh.isEmpty()) {
+                    redis.hset(kept, fresh);
+                }
+            }
+        }
+        // the busiest window ends at a second with releases: sum each one's window
         long most = 0;
         long sum = 0;
-        long[] counts = new long[SECONDS_KEPT];
-        for (int i = 0; i < SECONDS_KEPT; i++) {
-            counts[i] = values.get(i) == null ? 0 : Long.parseLong(values.get(i));
-            sum += counts[i];
-            if (i >= seconds) {
-                sum -= counts[(int) (i - seconds)];
+        java.util.ArrayDeque<java.util.Map.Entry<Long, Long>> window = new java.util.ArrayDeque<>();
+        for (java.util.Map.Entry<Long, Long> second : counts.entrySet()) {
+            window.addLast(second);
+            sum += second.getValue();
+            while (window.peekFirst().getKey() <= second.getKey() - seconds) {
+                sum -= window.removeFirst().getValue();
             }
             most = Math.max(most, sum);
         }
@@ -121,8 +154,9 @@ final class BusiestWindows {
                 if (last == null || Long.parseLong(last) < now - SECONDS_KEPT) {
                     continue; // nothing released in the seconds kept: nothing new to see
                 }
-                Window window = lastSeconds(redis, config, queue.name(), queue.spec().rateLimit(), queue.spec().burst(), now);
-                if (window != null && window.most() > 0) {
+                Window window = lastSeconds(redis, config, queue.name(), queue.spec().rateLimit(), queue.spec().burst(),
+                        now, true);
+                if (window.most() > 0) {
                     scripts.run(LuaScript.STATS_SET, List.of(config.keys().meta(queue.name()), config.keys().stats(queue.name())),
                             List.of("max", field(window.seconds()), Long.toString(window.most())));
                 }

@@ -37,8 +37,7 @@ final class SummaryController {
      * @param deadListed dead letters listed now ({@code sluice dead list}); lags {@code deadNow} by the
      *                   indexer's read of the dead-letter topic
      * @param window the most releases seen in any window of the limit's period, in whole seconds, since the
-     *               first release while an admin service ran ({@link BusiestWindows}); null for a period
-     *               longer than 300 s
+     *               first release while an admin service ran ({@link BusiestWindows})
      */
     @Serdeable
     record Summary(String queue, String rateLimit, int burst, String state, boolean done, @Nullable Long waiting,
@@ -98,16 +97,13 @@ final class SummaryController {
      */
     private Window window(QueueName queue, RateLimit limit, int burst, Map<String, String> totals, Long firstSecond) {
         long now = bucket.status(queue).now().getEpochSecond();
-        BusiestWindows.Window last = BusiestWindows.lastSeconds(redis, config, queue, limit, burst, now);
-        if (last == null) {
-            return null;
-        }
+        BusiestWindows.Window last = BusiestWindows.lastSeconds(redis, config, queue, limit, burst, now, false);
         String kept = totals.get(BusiestWindows.field(last.seconds()));
         if (kept == null || firstSecond == null) {
             return new Window(last.most(), last.seconds(), last.allowed(), BusiestWindows.SECONDS_KEPT);
         }
         return new Window(Math.max(last.most(), Long.parseLong(kept)), last.seconds(), last.allowed(),
-                Math.max(BusiestWindows.SECONDS_KEPT, now + 1 - firstSecond));
+                Math.max(Math.max(BusiestWindows.SECONDS_KEPT, last.seconds()), now + 1 - firstSecond));
     }
 
     private static long number(Map<String, String> totals, String field) {

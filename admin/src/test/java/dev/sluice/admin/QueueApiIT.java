@@ -288,6 +288,34 @@ class QueueApiIT implements TestPropertyProvider {
     }
 
     @Test
+    void aWindowLongerThanTheSecondsKeptIsSummedOverTheSecondsWithReleases() {
+        String name = (String) post(Map.of("rateLimit", "2/3600s")).body().get("name");
+        dev.sluice.core.QueueName queue = dev.sluice.core.QueueName.of(name);
+        dev.sluice.core.RedisKeys keys = new dev.sluice.core.RedisKeys(prefix);
+        try (redis.clients.jedis.RedisClient jedis = redis.clients.jedis.RedisClient.create(SharedServers.redisUri())) {
+            long now = BusiestWindows.redisSecond(jedis);
+            dev.sluice.ingest.RedisStatsSink sink = new dev.sluice.ingest.RedisStatsSink(jedis, keys);
+            sink.releasedInSecond(queue, (now - 250) * 1000, 1);
+            sink.releasedInSecond(queue, (now - 100) * 1000, 1);
+            busiestWindows.look();
+            jedis.del(keys.releasedInSecond(queue, now - 250), keys.releasedInSecond(queue, now - 100));
+            // a third within the hour: one more than the limit allows, seen though the first's count is gone
+            sink.releasedInSecond(queue, (now - 2) * 1000, 1);
+        }
+
+        Map<String, Object> summary = client.toBlocking().retrieve(HttpRequest.GET("/queues/" + name + "/summary"),
+                Argument.mapOf(String.class, Object.class));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> window = (Map<String, Object>) summary.get("window");
+        assertThat(window).containsEntry("most", 3).containsEntry("seconds", 3600).containsEntry("allowed", 2);
+
+        client.toBlocking().exchange(HttpRequest.DELETE("/queues/" + name));
+        try (redis.clients.jedis.RedisClient jedis = redis.clients.jedis.RedisClient.create(SharedServers.redisUri())) {
+            assertThat(jedis.exists(keys.releaseSeconds(queue))).as("removed with the queue").isFalse();
+        }
+    }
+
+    @Test
     void releasesPerSecondComeFromTheStatisticsNextToTheLimit() {
         String name = (String) post(Map.of("rateLimit", "3/2s")).body().get("name");
         dev.sluice.core.QueueName queue = dev.sluice.core.QueueName.of(name);

@@ -266,7 +266,7 @@ final class QueuesCommand implements Runnable {
         }
         JsonNode window = summary.path("window");
         if (window.isObject()) {
-            text.append(String.format("busiest      %d in %d s; the limit allows %d (windows of the last %d s)%n",
+            text.append(String.format("busiest      %d in %d s; the limit allows %d (windows over the last %d s)%n",
                     window.path("most").asLong(), window.path("seconds").asLong(), window.path("allowed").asLong(),
                     window.path("overSeconds").asLong()));
         }

@@ -43,6 +43,14 @@ public record RedisKeys(String prefix) {
         return queueKey(queue, "released:" + epochSecond);
     }
 
+    /**
+     * For a queue whose period is longer than the per-second counts are kept: the seconds with releases
+     * in the last period and their counts (a hash, second to count), kept by the admin service.
+     */
+    public String releaseSeconds(QueueName queue) {
+        return queueKey(queue, "release-seconds");
+    }
+
     /** The queue's listed dead letters: their offsets in the dead-letter topic (a sorted set). */
     public String deadListed(QueueName queue) {
         return queueKey(queue, "dead:listed");

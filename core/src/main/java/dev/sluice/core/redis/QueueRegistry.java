@@ -159,13 +159,14 @@ public final class QueueRegistry {
 
     /**
      * Removes the queue's metadata, bucket, statistics, dead-letter index and per-second release counts
-     * (those of the last six minutes: older ones have expired), then its index entry.
+     * (those of the last six minutes: older ones have expired, and the seconds kept for a long period),
+     * then its index entry.
      *
      * @return whether the queue existed
      */
     public boolean remove(QueueName name) {
         List<String> queueKeys = new ArrayList<>(List.of(keys.meta(name), keys.bucket(name), keys.stats(name),
-                keys.deadListed(name), keys.deadTaken(name), keys.deadState(name)));
+                keys.deadListed(name), keys.deadTaken(name), keys.deadState(name), keys.releaseSeconds(name)));
         // named by the events' own times (gate slots, worker clocks), so this clock is as good as any
         long nowSecond = System.currentTimeMillis() / 1000;
         for (long second = nowSecond - PER_SECOND_KEPT_SECONDS; second <= nowSecond + 5; second++) {
