@@ -217,7 +217,10 @@ class UpIT {
                 onReady = readyRecordsOf(queue);
                 stats = sluice("queues", "show", queue).path("stats");
             }
-            assertThat(releasesOf(queue, 100)).hasSize(100);
+            // what the second up said, its last 20,000 characters, for when it does not finish the work
+            String said = again.output();
+            String tail = said.substring(Math.max(0, said.length() - 20_000));
+            assertThat(releasesOf(queue, 100)).as(stats + "\nsecond up:\n" + tail).hasSize(100);
             assertThat(stats.path("released").asLong()).as(stats.toString()).isEqualTo(onReady);
             assertThat(stats.path("waiting").asLong()).as(stats.toString()).isZero();
             again.stop();
