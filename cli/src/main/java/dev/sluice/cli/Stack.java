@@ -111,6 +111,8 @@ final class Stack implements AutoCloseable {
             LocalKafka broker = LocalKafka.start(options.kafkaPort(), options.dataDirectory().resolve("kafka"));
             running.push(Map.entry("Kafka", broker));
             kafka = broker.bootstrapServers();
+            HangingTransactions.abort(kafka); // an earlier up killed outright may have left some
+
         } else {
             kafka = options.kafka();
         }
