@@ -256,6 +256,13 @@ class QueueApiIT implements TestPropertyProvider {
     @Inject
     BusiestWindows busiestWindows;
 
+    /** The busiest window of the queue's summary. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> summaryWindow(String name) {
+        return (Map<String, Object>) client.toBlocking().retrieve(HttpRequest.GET("/queues/" + name + "/summary"),
+                Argument.mapOf(String.class, Object.class)).get("window");
+    }
+
     @Test
     void theBusiestWindowOfTheSummaryOutlivesThePerSecondCountsTheStatisticsKeep() {
         String name = (String) post(Map.of("rateLimit", "5/2s")).body().get("name");
@@ -279,10 +286,7 @@ class QueueApiIT implements TestPropertyProvider {
                     keys.releasedInSecond(queue, now - 248));
         }
 
-        Map<String, Object> summary = client.toBlocking().retrieve(HttpRequest.GET("/queues/" + name + "/summary"),
-                Argument.mapOf(String.class, Object.class));
-        @SuppressWarnings("unchecked")
-        Map<String, Object> window = (Map<String, Object>) summary.get("window");
+        Map<String, Object> window = summaryWindow(name);
         assertThat(window).containsEntry("most", 5).containsEntry("seconds", 2).containsEntry("allowed", 5);
         assertThat(((Number) window.get("overSeconds")).longValue()).as("since the first release").isBetween(401L, 411L);
     }
@@ -303,10 +307,7 @@ class QueueApiIT implements TestPropertyProvider {
             sink.releasedInSecond(queue, (now - 2) * 1000, 1);
         }
 
-        Map<String, Object> summary = client.toBlocking().retrieve(HttpRequest.GET("/queues/" + name + "/summary"),
-                Argument.mapOf(String.class, Object.class));
-        @SuppressWarnings("unchecked")
-        Map<String, Object> window = (Map<String, Object>) summary.get("window");
+        Map<String, Object> window = summaryWindow(name);
         assertThat(window).containsEntry("most", 3).containsEntry("seconds", 3600).containsEntry("allowed", 2);
 
         client.toBlocking().exchange(HttpRequest.DELETE("/queues/" + name));
